@@ -1,0 +1,46 @@
+"""The check areas. Each module owns one area and exposes `CHECKS`; a check is a plain function of a Context."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from launch_gate.config import Settings
+from launch_gate.results import Phase, Verdict
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check may read: the validated settings and a snapshot of the environment."""
+
+    settings: Settings
+    environ: Mapping[str, str]
+
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+
+CheckFunc = Callable[[Context], Verdict | Awaitable[Verdict]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check with a stable dotted id; `summary` is the one line the README and `--list` show."""
+
+    id: str
+    phase: Phase
+    summary: str
+    func: CheckFunc
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+def all_checks() -> tuple[Check, ...]:
+    """Every built-in check, in report order."""
+    from launch_gate.checks import env
+
+    return (*env.CHECKS,)

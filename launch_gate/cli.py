@@ -1,0 +1,128 @@
+"""The `launch-gate` command: a thin shell over config, runner and reporters.
+
+Exit codes: 0 ready, 1 a check failed, 2 a check could not be verified, 4 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from launch_gate import __version__
+from launch_gate.errors import ConfigError
+from launch_gate.results import ExitCode, GateReport
+
+FLAG_NAMES = {"target": "--target", "environment": "--environment", "timeout": "--timeout"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but bad usage exits 4 (our contract) instead of argparse's 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="launch-gate", description="Block a deploy that is not launch-ready.")
+    parser.add_argument("--version", action="version", version=f"launch-gate {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="run the gate and exit 0 (ready), 1, 2 or 4")
+    check.add_argument(
+        "--phase", choices=("pre", "post", "all"), default="all", help="which checks (default: all)"
+    )
+    check.add_argument(
+        "--select", type=_csv, default=[], help="only checks whose id starts with one of PREFIX,..."
+    )
+    check.add_argument("--config", type=Path, help="a launch-gate.toml or pyproject.toml to read instead")
+    check.add_argument("--target", help="the canonical URL of the deployment, e.g. https://www.example.com")
+    check.add_argument("--environment", help="the environment being deployed, e.g. production or staging")
+    check.add_argument("--timeout", type=_positive, help="seconds each check may take (default 60)")
+    check.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
+    check.add_argument("--summary-md", type=Path, metavar="PATH", help="write a Markdown summary here")
+
+    commands.add_parser("list", help="list every check with its id and phase")
+
+    hook = commands.add_parser("install-hook", help="install a git pre-push hook that runs the pre phase")
+    hook.add_argument("--force", action="store_true", help="overwrite an existing pre-push hook")
+    return parser
+
+
+def _report(args: argparse.Namespace) -> GateReport:
+    from launch_gate.config import load_settings
+    from launch_gate.runner import build_plan, make_context, run_plan
+
+    overrides = {"target": args.target, "environment": args.environment, "timeout": args.timeout}
+    settings = load_settings(config_file=args.config, overrides=overrides, flag_names=FLAG_NAMES)
+    plan = build_plan(settings, args.phase, args.select)
+    return run_plan(plan, make_context(settings), args.phase)
+
+
+def _publish(report: GateReport, args: argparse.Namespace) -> None:
+    from launch_gate.report import github, json_report, markdown, terminal
+
+    terminal.write(report, sys.stdout)
+    if args.report_json:
+        json_report.write(report, args.report_json)
+    if args.summary_md:
+        args.summary_md.parent.mkdir(parents=True, exist_ok=True)
+        args.summary_md.write_text(markdown.render(report), encoding="utf-8")
+    if github.in_actions(os.environ):
+        for line in github.publish(report):
+            print(line)
+
+
+def _config_error(error: ConfigError) -> int:
+    from launch_gate.redact import scrub
+    from launch_gate.report import github
+
+    text = scrub(str(error))
+    print(f"launch-gate: configuration error: {text}", file=sys.stderr)
+    if github.in_actions(os.environ):
+        github.write_outputs({"result": "config-error", "exit-code": str(int(ExitCode.USAGE))}, os.environ)
+        print(f"::error title=launch-gate configuration::{github._data(text)}")
+    return ExitCode.USAGE
+
+
+def _list_checks() -> int:
+    from launch_gate.checks import all_checks
+
+    for check in all_checks():
+        print(f"{check.id:<24} {check.phase.value:<5} {check.summary}")
+    return ExitCode.READY
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list_checks()
+        if args.command == "install-hook":
+            from launch_gate.hook import install_hook
+
+            print(install_hook(Path.cwd(), force=args.force))
+            return ExitCode.READY
+        report = _report(args)
+    except ConfigError as error:
+        return _config_error(error)
+    _publish(report, args)
+    return report.exit_code

@@ -1,0 +1,161 @@
+"""The gate inside pytest: one item per built-in check, marked tests joined in, and a summary table.
+
+Imported only when `--launch-gate` is on. A failed check fails its item during the call; a check that could
+not verify errors its item during setup, so pytest (and JUnit) keep "failed" and "error" apart.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launch_gate.checks import Context
+from launch_gate.config import Settings
+from launch_gate.errors import ConfigError
+from launch_gate.pytest_plugin import load_settings_for, option
+from launch_gate.report import terminal
+from launch_gate.results import CheckResult, GateReport, Outcome, Phase
+from launch_gate.runner import Planned, build_plan, make_context, run_plan
+
+PROPERTY = "launch_gate"
+COLLECTOR_NAME = "launch-gate"
+
+
+class LaunchGateWarning(UserWarning):
+    """A gate check that passed with a warning."""
+
+
+def explain(result: CheckResult) -> str:
+    """The failure text a user reads instead of a traceback."""
+    width = len(result.id)
+    head = "could not verify" if result.outcome is Outcome.ERROR else result.outcome.value
+    return f"launch-gate {result.id}: {head}\n" + "\n".join(terminal.result_lines(result, width))
+
+
+class GateItem(pytest.Item):
+    """One built-in check as a pytest item."""
+
+    def __init__(self, *, planned: Planned, context: Context, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.planned = planned
+        self.context = context
+        self.result: CheckResult | None = None
+        self.add_marker(pytest.mark.launch_gate(phase=planned.check.phase.value))
+
+    def setup(self) -> None:
+        result = run_plan([self.planned], self.context).results[0]
+        self.result = result
+        self.user_properties.append((PROPERTY, f"{result.id} {result.outcome.value} {result.message}"))
+        if result.outcome is Outcome.ERROR:
+            pytest.fail(explain(result), pytrace=False)
+
+    def runtest(self) -> None:
+        result = self.result
+        assert result is not None
+        if result.outcome is Outcome.FAIL:
+            pytest.fail(explain(result), pytrace=False)
+        if result.outcome is Outcome.SKIP:
+            pytest.skip(f"{result.id}: {result.message}")
+        if result.outcome is Outcome.WARN:
+            warnings.warn(LaunchGateWarning(f"{result.id}: {result.message}"), stacklevel=1)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"launch-gate check {self.name}"
+
+
+class GateCollector(pytest.Collector):
+    """The built-in checks of the selected phase, collected under the node id `launch-gate`."""
+
+    def __init__(self, *, plan: list[Planned], context: Context, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.plan = plan
+        self.context = context
+
+    def collect(self) -> Iterator[GateItem]:
+        for planned in self.plan:
+            yield GateItem.from_parent(self, name=planned.check.id, planned=planned, context=self.context)
+
+
+def _marked_phase(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("launch_gate")
+    if marker is None:
+        return None
+    return str(marker.kwargs.get("phase", marker.args[0] if marker.args else "all"))
+
+
+class GatePlugin:
+    """Registered by `pytest_configure` when the gate is on; holds the plan and the results for the summary."""
+
+    name = "launch-gate-gate"
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.phase = option(config, "phase") or "all"
+        if self.phase not in ("pre", "post", "all"):
+            raise pytest.UsageError(f"launch_gate_phase must be pre, post or all, got {self.phase!r}.")
+        self.settings: Settings = load_settings_for(config)
+        try:
+            self.plan = build_plan(self.settings, self.phase)
+        except ConfigError as error:
+            raise pytest.UsageError(f"launch-gate: {error}") from None
+        self.results: dict[str, CheckResult] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        keep: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            phase = _marked_phase(item)
+            (dropped if phase not in (None, "all", self.phase) and self.phase != "all" else keep).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        collector = GateCollector.from_parent(
+            session,
+            name=COLLECTOR_NAME,
+            nodeid=COLLECTOR_NAME,
+            plan=self.plan,
+            context=make_context(self.settings),
+        )
+        collector.path = self.settings.root
+        items[:] = [*collector.collect(), *keep]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        gate = dict(report.user_properties).get(PROPERTY)
+        if gate is not None and (report.when == "call" or report.failed):
+            check_id, outcome, message = str(gate).split(" ", 2)
+            self.results[check_id] = CheckResult(check_id, _phase_of(check_id), Outcome(outcome), message)
+        elif gate is None and report.when in ("setup", "call") and "launch_gate" in report.keywords:
+            self._record_marked(report)
+
+    def _record_marked(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and report.passed:
+            return
+        outcome = {"passed": Outcome.PASS, "skipped": Outcome.SKIP}.get(report.outcome, Outcome.FAIL)
+        if report.when == "setup" and report.failed:
+            outcome = Outcome.ERROR
+        message = "your test " + {"pass": "passed", "skip": "was skipped"}.get(outcome.value, "failed")
+        self.results[report.nodeid] = CheckResult(report.nodeid, Phase.PRE, outcome, message)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.results:
+            return
+        order = {p.check.id: i for i, p in enumerate(self.plan)}
+        ordered = sorted(self.results.values(), key=lambda r: (order.get(r.id, len(order)), r.id))
+        report = GateReport(self.phase, tuple(ordered))
+        title = "READY" if report.verdict == "ready" else f"BLOCKED (gate exit code {int(report.exit_code)})"
+        terminalreporter.write_sep("=", f"launch-gate: {title}")
+        width = max(len(r.id) for r in report.results)
+        for result in report.results:
+            terminalreporter.write_line(terminal.result_lines(result, width)[0])
+        terminalreporter.write_line(terminal.verdict_line(report))
+
+
+def _phase_of(check_id: str) -> Phase:
+    from launch_gate.checks import all_checks
+
+    return next((c.phase for c in all_checks() if c.id == check_id), Phase.PRE)

@@ -1,0 +1,155 @@
+"""Builds the plan for a phase and runs it: concurrently, each check under a timeout, a crash an error."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TypeVar
+
+from launch_gate.checks import Check, Context, all_checks
+from launch_gate.checks.env import read_example_file
+from launch_gate.config import CheckSetting, Settings
+from launch_gate.errors import ConfigError, LaunchGateError
+from launch_gate.redact import Redactor
+from launch_gate.results import CheckResult, GateReport, Outcome, Phase, Verdict
+
+PHASES = ("pre", "post", "all")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A check and the level the configuration gives it."""
+
+    check: Check
+    level: CheckSetting
+
+
+def _matches(check_id: str, prefix: str) -> bool:
+    return check_id == prefix or check_id.startswith(prefix.rstrip(".") + ".")
+
+
+def _level(check_id: str, levels: Mapping[str, CheckSetting]) -> CheckSetting:
+    """The most specific configured level for a check (`env.debug` beats `env`); `fail` by default."""
+    keys = [k for k in levels if _matches(check_id, k)]
+    return levels[max(keys, key=len)] if keys else "fail"
+
+
+def build_plan(
+    settings: Settings,
+    phase: str = "all",
+    select: Sequence[str] = (),
+    checks: Sequence[Check] | None = None,
+) -> list[Planned]:
+    """The checks of a phase, narrowed by `--select` prefixes; a key or prefix matching nothing is an error."""
+    checks = all_checks() if checks is None else checks
+    known = [c.id for c in checks]
+    if phase not in PHASES:
+        raise ConfigError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}.")
+    for key in settings.checks:
+        if not any(_matches(i, key) for i in known):
+            raise ConfigError(
+                f"{settings.where('checks', key)} names {key!r}, which matches no check. "
+                f"Known check ids: {', '.join(known)}."
+            )
+    for prefix in select:
+        if not any(_matches(i, prefix) for i in known):
+            raise ConfigError(f"--select {prefix!r} matches no check. Known check ids: {', '.join(known)}.")
+    return [
+        Planned(c, _level(c.id, settings.checks))
+        for c in checks
+        if (phase == "all" or c.phase == Phase(phase))
+        and (not select or any(_matches(c.id, p) for p in select))
+    ]
+
+
+def _in_daemon_thread(func: Callable[[], T]) -> asyncio.Future[T]:
+    """Run blocking work on a daemon thread, so a hung check can be abandoned at its timeout."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(setter: Callable[[], None]) -> None:
+        if not future.done():
+            setter()
+
+    def work() -> None:
+        try:
+            value = func()
+        except BaseException as exc:  # every failure becomes the future's, to be reported as an error
+            error = exc
+            with suppress(RuntimeError):  # the loop is gone when an abandoned check finally returns
+                loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+        else:
+            with suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: future.set_result(value))
+
+    threading.Thread(target=work, daemon=True, name="launch-gate-check").start()
+    return future
+
+
+async def _verdict(check: Check, ctx: Context) -> Verdict:
+    if inspect.iscoroutinefunction(check.func):
+        result = await check.func(ctx)
+    else:
+        result = await _in_daemon_thread(lambda: check.func(ctx))
+        if inspect.isawaitable(result):
+            result = await result
+    assert isinstance(result, Verdict), f"check {check.id} returned {type(result).__name__}, not a Verdict"
+    return result
+
+
+async def run_one(planned: Planned, ctx: Context) -> CheckResult:
+    """Run one check; a timeout or exception is an `error` result (could not verify), never a pass."""
+    check = planned.check
+    if planned.level == "off":
+        return CheckResult(check.id, check.phase, Outcome.SKIP, "off by configuration")
+    timeout = ctx.settings.timeout
+    started = time.perf_counter()
+    try:
+        verdict = await asyncio.wait_for(_verdict(check, ctx), timeout)
+    except TimeoutError:
+        verdict = Verdict.of(
+            Outcome.ERROR, f"could not verify: no answer within {timeout:g} s (timeout setting)"
+        )
+    except LaunchGateError as exc:
+        verdict = Verdict.of(Outcome.ERROR, f"could not verify: {exc}")
+    except Exception as exc:
+        verdict = Verdict.of(
+            Outcome.ERROR, f"could not verify: the check crashed ({type(exc).__name__}: {exc})"
+        )
+    outcome = verdict.outcome
+    message = verdict.message
+    if outcome is Outcome.FAIL and planned.level == "warn":
+        outcome, message = Outcome.WARN, f"{message} (set to warn in configuration)"
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return CheckResult(check.id, check.phase, outcome, message, elapsed_ms, verdict.findings)
+
+
+def redactor_for(settings: Settings, environ: Mapping[str, str]) -> Redactor:
+    """Everything the gate may have read that could be secret: declared and secret-named variables."""
+    declared = list(settings.env.required)
+    example = settings.env.example_file
+    if example and (settings.root / example).is_file():
+        declared += read_example_file(settings.root / example)
+    return Redactor.from_environ(environ, declared)
+
+
+def make_context(settings: Settings, environ: Mapping[str, str] | None = None) -> Context:
+    return Context(settings, dict(os.environ if environ is None else environ))
+
+
+async def run_plan_async(plan: Iterable[Planned], ctx: Context) -> list[CheckResult]:
+    results = await asyncio.gather(*(run_one(p, ctx) for p in plan))
+    redactor = redactor_for(ctx.settings, ctx.environ)
+    return [redactor.result(r) for r in results]
+
+
+def run_plan(plan: Sequence[Planned], ctx: Context, phase: str = "all") -> GateReport:
+    """Run every planned check concurrently and return the redacted report."""
+    return GateReport(phase, tuple(asyncio.run(run_plan_async(plan, ctx))))
