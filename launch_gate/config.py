@@ -214,37 +214,31 @@ def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _read_toml(path: Path, source: PydanticBaseSettingsSource) -> dict[str, Any]:
+def _read_toml(path: Path, pyproject: bool) -> dict[str, Any]:
     try:
-        return dict(source())
+        if pyproject:
+            return dict(PyprojectTomlConfigSettingsSource(Settings, path)())
+        return dict(TomlConfigSettingsSource(Settings, path)())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax at that line.") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}.") from None
 
 
+def _file_layer(path: Path, label: str) -> _Layer:
+    pyproject = path.name == "pyproject.toml"
+    return _Layer(_read_toml(path, pyproject), "pyproject" if pyproject else "toml", label)
+
+
 def _file_layers(cwd: Path, config_file: Path | None) -> tuple[list[_Layer], Path]:
+    """The configuration files, lowest precedence first, and the directory their paths are relative to."""
     if config_file is not None:
         path = config_file if config_file.is_absolute() else cwd / config_file
         if not path.is_file():
             raise ConfigError(f"configuration file {config_file} does not exist; check the --config path.")
-        if path.name == "pyproject.toml":
-            data = _read_toml(path, PyprojectTomlConfigSettingsSource(Settings, path))
-            return [_Layer(data, "pyproject", str(config_file))], path.parent
-        data = _read_toml(path, TomlConfigSettingsSource(Settings, path))
-        return [_Layer(data, "toml", str(config_file))], path.parent
-    layers = []
-    if (cwd / "pyproject.toml").is_file():
-        data = _read_toml(
-            cwd / "pyproject.toml", PyprojectTomlConfigSettingsSource(Settings, cwd / "pyproject.toml")
-        )
-        layers.append(_Layer(data, "pyproject", "pyproject.toml"))
-    if (cwd / "launch-gate.toml").is_file():
-        data = _read_toml(
-            cwd / "launch-gate.toml", TomlConfigSettingsSource(Settings, cwd / "launch-gate.toml")
-        )
-        layers.append(_Layer(data, "toml", "launch-gate.toml"))
-    return layers, cwd
+        return [_file_layer(path, str(config_file))], path.parent
+    found = [cwd / name for name in ("pyproject.toml", "launch-gate.toml") if (cwd / name).is_file()]
+    return [_file_layer(path, path.name) for path in found], cwd
 
 
 def _env_layer(environ: Mapping[str, str]) -> _Layer:

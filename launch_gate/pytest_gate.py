@@ -122,7 +122,13 @@ class GatePlugin:
             context=make_context(self.settings),
         )
         collector.path = self.settings.root
-        items[:] = [*collector.collect(), *keep]
+        gate_items = list(collector.collect())
+        # Report the collection so pytest's "collected N items" and -k/-m tallies count the gate's items.
+        report = pytest.CollectReport(
+            COLLECTOR_NAME, "passed", None, list[pytest.Item | pytest.Collector](gate_items)
+        )
+        session.ihook.pytest_collectreport(report=report)
+        items[:] = [*gate_items, *keep]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         gate = dict(report.user_properties).get(PROPERTY)

@@ -6,13 +6,13 @@ The gate's items live in `launch_gate.pytest_gate`, imported only when the gate 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from launch_gate.config import Settings
+    from launch_gate.fixtures import GateEnv
 
 ENABLE_HELP = (
     "run launch-gate's built-in checks as test items, plus tests marked launch_gate (off by default)"
@@ -78,35 +78,6 @@ def load_settings_for(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"launch-gate: {error}") from None
 
 
-class GateEnv(Mapping[str, str]):
-    """The environment the gate checks, read-only; `require` fails a test without ever showing a value."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = dict(environ)
-
-    def __getitem__(self, name: str) -> str:
-        return self._environ[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._environ)
-
-    def __len__(self) -> int:
-        return len(self._environ)
-
-    def __repr__(self) -> str:
-        return f"GateEnv({len(self)} variables, values hidden)"
-
-    def require(self, name: str) -> str:
-        """The value of `name`; fails the test (naming the variable only) when it is unset or empty."""
-        __tracebackhide__ = True
-        value = self._environ.get(name, "")
-        if not value.strip():
-            pytest.fail(
-                f"environment variable {name} is not set (or empty); set it for this deploy.", pytrace=False
-            )
-        return value
-
-
 @pytest.fixture(scope="session")
 def gate_settings(pytestconfig: pytest.Config) -> Settings:
     """The validated launch-gate settings (pyproject.toml, launch-gate.toml, LAUNCH_GATE_*, options)."""
@@ -117,5 +88,7 @@ def gate_settings(pytestconfig: pytest.Config) -> Settings:
 def gate_env() -> GateEnv:
     """The process environment as the gate sees it, with values kept out of reprs and failure messages."""
     import os
+
+    from launch_gate.fixtures import GateEnv
 
     return GateEnv(os.environ)

@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+)
 
 from launch_gate.checks import Check, Context
 from launch_gate.errors import ConfigError
@@ -205,13 +211,36 @@ def env_var_for(cls: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     return name if config.get("case_sensitive") else name.upper()
 
 
+def reading(cls: type[BaseModel], environ: Mapping[str, str]) -> type[BaseModel]:
+    """The user's settings class, reading its environment variables from `environ` (not os.environ)."""
+    if not issubclass(cls, BaseSettings):
+        return cls
+    original = cls.settings_customise_sources.__func__  # type: ignore[attr-defined]
+
+    def sources(
+        owner: type[BaseSettings],
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = env_settings
+        if isinstance(env, EnvSettingsSource) and not isinstance(env, DotEnvSettingsSource):
+            env.env_vars = {(k if env.case_sensitive else k.lower()): v for k, v in environ.items()}
+        chosen = original(owner, settings_cls, init_settings, env, dotenv_settings, file_secret_settings)
+        return tuple(chosen)
+
+    return type(cls.__name__, (cls,), {"settings_customise_sources": classmethod(sources)})
+
+
 def check_settings_class(ctx: Context) -> Verdict:
     spec = ctx.settings.env.settings_class
     if spec is None:
         return Verdict.of(Outcome.SKIP, "no settings-class configured in [tool.launch-gate.env]")
     cls = _load_class(ctx, spec)
     try:
-        cls()
+        reading(cls, ctx.environ)()
     except ValidationError as exc:
         findings = [_validation_finding(cls, err, ctx.environ) for err in exc.errors(include_input=False)]
         return Verdict.of(

@@ -1,0 +1,99 @@
+"""`launch-gate` as a user runs it: a subprocess in a scratch project, judged by exit code and output."""
+
+import json
+
+from launch_gate import __version__
+from tests.conftest import base_env, run_cli
+
+NEEDS_DB = (
+    '[tool.launch-gate]\nenvironment = "production"\n\n[tool.launch-gate.env]\nrequired = ["DATABASE_URL"]\n'
+)
+
+
+def test_exit_0_when_ready(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    done = run_cli("check", "--phase", "pre", cwd=root, env=base_env(DATABASE_URL="postgres://app@db/app"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "READY to launch" in done.stdout
+
+
+def test_exit_1_when_a_required_variable_is_missing_and_0_once_set(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    blocked = run_cli("check", "--phase", "pre", cwd=root)
+    assert blocked.returncode == 1
+    assert "DATABASE_URL is not set" in blocked.stdout
+    assert "BLOCKED" in blocked.stdout
+
+
+def test_exit_2_when_a_check_could_not_verify(project):
+    root = project({"launch-gate.toml": '[env]\nsettings-class = "not_installed_pkg.settings:Settings"\n'})
+    done = run_cli("check", "--phase", "pre", "--select", "env.settings-class", cwd=root)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ERROR" in done.stdout
+    assert "could not verify" in done.stdout
+
+
+def test_exit_4_for_bad_configuration_with_a_sentence_not_a_traceback(project):
+    root = project({"launch-gate.toml": 'environment = "production"\ntimeout = "soon"\n'})
+    done = run_cli("check", cwd=root)
+    assert done.returncode == 4
+    assert "`timeout` in launch-gate.toml" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_exit_4_for_bad_usage(project):
+    root = project({})
+    assert run_cli("check", "--phase", "later", cwd=root).returncode == 4
+    assert run_cli("frobnicate", cwd=root).returncode == 4
+    assert run_cli("check", "--select", "nothing.here", cwd=root).returncode == 4
+    assert run_cli("check", "--timeout", "-1", cwd=root).returncode == 4
+
+
+def test_select_runs_only_the_matching_checks(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    done = run_cli("check", "--select", "env.debug", "--report-json", "r.json", cwd=root)
+    assert done.returncode == 0
+    assert [c["id"] for c in json.loads((root / "r.json").read_text())["checks"]] == ["env.debug"]
+
+
+def test_environment_flag_overrides_the_files(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    env = base_env(DATABASE_URL="postgres://db/app", DEBUG="1")
+    assert run_cli("check", "--select", "env.debug", cwd=root, env=env).returncode == 1
+    assert (
+        run_cli("check", "--select", "env.debug", "--environment", "staging", cwd=root, env=env).returncode
+        == 0
+    )
+
+
+def test_json_report_lists_every_check_with_its_fields(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    run_cli("check", "--phase", "pre", "--report-json", "out/report.json", cwd=root)
+    report = json.loads((root / "out/report.json").read_text())
+    assert report["exit_code"] == 1
+    assert report["result"] == "failed"
+    assert report["summary"]["fail"] == 1
+    required = next(c for c in report["checks"] if c["id"] == "env.required")
+    assert required["phase"] == "pre"
+    assert required["outcome"] == "fail"
+    assert required["findings"] == [{"message": "DATABASE_URL is not set"}]
+    assert isinstance(required["duration_ms"], float)
+
+
+def test_markdown_summary_has_the_verdict_and_a_row_per_check(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    run_cli("check", "--phase", "pre", "--summary-md", "summary.md", cwd=root)
+    summary = (root / "summary.md").read_text()
+    assert "blocked, a check failed" in summary
+    assert "| `env.required` | ❌ fail |" in summary
+    assert summary.count("| `env.") == 5
+
+
+def test_list_names_every_check(project):
+    done = run_cli("list", cwd=project({}))
+    assert done.returncode == 0
+    assert "env.test-keys" in done.stdout
+
+
+def test_version(project):
+    assert run_cli("--version", cwd=project({})).stdout.strip() == f"launch-gate {__version__}"

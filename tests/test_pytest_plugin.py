@@ -1,0 +1,187 @@
+"""The plugin as a user meets it: pytester runs real pytest sessions in a scratch directory."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+GATE = """
+[tool.launch-gate]
+environment = "production"
+
+[tool.launch-gate.env]
+required = ["DATABASE_URL"]
+"""
+CHECK_IDS = ["env.required", "env.placeholders", "env.test-keys", "env.debug", "env.settings-class"]
+
+
+@pytest.fixture
+def gated(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyprojecttoml(GATE)
+    pytester.makepyfile(test_app="def test_unit():\n    assert True\n")
+    return pytester
+
+
+def test_without_the_flag_the_plugin_adds_no_items(gated):
+    result = gated.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["test_app.py::test_unit", "1 test collected*"])
+    result.stdout.no_fnmatch_line("*launch-gate*")
+
+
+def test_without_the_flag_a_missing_variable_does_not_fail_the_run(gated):
+    gated.runpytest().assert_outcomes(passed=1)
+
+
+def test_the_flag_adds_one_item_per_check(gated):
+    result = gated.runpytest("--launch-gate", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [f"launch-gate::{check_id}" for check_id in CHECK_IDS] + ["test_app.py::test_unit"]
+    )
+
+
+def test_a_failed_check_reads_as_a_check_report_not_a_traceback(gated, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = gated.runpytest("--launch-gate")
+    result.assert_outcomes(passed=3, failed=1, skipped=2)
+    result.stdout.fnmatch_lines(["*launch-gate env.required: fail*", "*- DATABASE_URL is not set*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*def setup*")
+    result.stdout.fnmatch_lines(["*launch-gate: BLOCKED*", "*FAIL*env.required*", "*BLOCKED: 1 failed*"])
+
+
+def test_the_gate_passes_once_the_variable_is_set(gated, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal/app")
+    result = gated.runpytest("--launch-gate")
+    result.assert_outcomes(passed=5, skipped=1)
+    result.stdout.fnmatch_lines(["*launch-gate: READY*"])
+
+
+def test_a_check_that_could_not_verify_is_an_error_not_a_failure(gated):
+    gated.makefile(".toml", **{"launch-gate": '[env]\nsettings-class = "missing_mod:Settings"\n'})
+    result = gated.runpytest("--launch-gate", "-k", "settings")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*could not verify*cannot import missing_mod:Settings*"])
+
+
+def test_keyword_selection_applies_to_checks(gated):
+    result = gated.runpytest("--launch-gate", "-k", "debug or test-keys", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        ["launch-gate::env.test-keys", "launch-gate::env.debug", "2/6 tests collected*"]
+    )
+
+
+def test_the_marker_selects_the_gate_alone(gated):
+    result = gated.runpytest("--launch-gate", "-m", "launch_gate", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["5/6 tests collected (1 deselected)*"])
+
+
+def outcomes_by_id(result: pytest.RunResult) -> dict[str, str]:
+    found = {}
+    for line in result.stdout.lines:
+        for check_id in CHECK_IDS:
+            if f"launch-gate::{check_id} " in line:
+                found[check_id] = line.split()[-1] if "[gw" in line else line.split()[1]
+    return found
+
+
+def test_xdist_gives_the_same_outcomes(gated, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_4eC39HqLyjWDarjtT1zdp7dc")
+    serial = gated.runpytest_subprocess("--launch-gate", "-rA")
+    parallel = gated.runpytest_subprocess("--launch-gate", "-n", "2", "-rA")
+    assert serial.parseoutcomes() == parallel.parseoutcomes() == {"failed": 2, "passed": 2, "skipped": 2}
+    summary = [line for line in parallel.stdout.lines if line.startswith(("FAILED", "PASSED", "SKIPPED"))]
+    assert sorted(line.split(" - ")[0] for line in summary if "launch-gate::" in line) == sorted(
+        line.split(" - ")[0]
+        for line in serial.stdout.lines
+        if line.startswith(("FAILED", "PASSED", "SKIPPED")) and "launch-gate::" in line
+    )
+    parallel.stdout.fnmatch_lines(["*launch-gate: BLOCKED*", "*FAIL*env.test-keys*"])
+
+
+def test_junit_has_a_testcase_per_check(gated, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    gated.runpytest("--launch-gate", "--junitxml=report.xml")
+    cases = ET.parse(gated.path / "report.xml").getroot().iter("testcase")
+    by_name = {case.get("name"): case for case in cases if case.get("classname") == "launch-gate"}
+    assert sorted(by_name) == sorted(CHECK_IDS)
+    assert by_name["env.required"].find("failure") is not None
+    assert by_name["env.debug"].find("failure") is None
+    assert by_name["env.placeholders"].find("skipped") is not None
+
+
+def test_strict_markers_pass_with_the_gate_marker(gated):
+    gated.makepyfile(
+        test_smoke="""
+        import pytest
+
+        @pytest.mark.launch_gate(phase="post")
+        def test_homepage():
+            assert True
+        """
+    )
+    gated.runpytest("--strict-markers").assert_outcomes(passed=2)
+
+
+def test_marked_tests_join_the_gate_only_in_their_phase(gated, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal/app")
+    gated.makepyfile(
+        test_smoke="""
+        import pytest
+
+        @pytest.mark.launch_gate(phase="post")
+        def test_homepage():
+            assert True
+
+        @pytest.mark.launch_gate(phase="pre")
+        def test_migrations_applied():
+            assert False, "migration 0042 pending"
+        """
+    )
+    result = gated.runpytest("--launch-gate", "--gate-phase", "pre")
+    result.assert_outcomes(passed=5, failed=1, skipped=1, deselected=1)
+    result.stdout.fnmatch_lines(["*FAIL*test_smoke.py::test_migrations_applied*"])
+
+
+def test_ini_twins_enable_the_gate_and_choose_the_phase(pytester, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    pytester.makepyprojecttoml(
+        GATE + '\n[tool.pytest.ini_options]\nlaunch_gate = true\nlaunch_gate_phase = "post"\n'
+    )
+    pytester.makepyfile(test_app="def test_unit():\n    pass\n")
+    # No post-deploy checks exist yet in this phase, so only the user's test runs: the env failure is not planned.
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest("--gate-phase", "pre").assert_outcomes(passed=3, failed=1, skipped=2)
+
+
+def test_a_configuration_error_is_a_usage_error_naming_the_key(gated):
+    gated.makefile(".toml", **{"launch-gate": '[checks]\n"env.nope" = "off"\n'})
+    result = gated.runpytest("--launch-gate")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*launch-gate*env.nope*matches no check*"])
+
+
+def test_gate_target_option_reaches_the_settings(gated):
+    gated.makepyfile(
+        test_target="""
+        def test_target(gate_settings):
+            assert gate_settings.target == "https://www.coachly.app"
+            assert gate_settings.env.required == ["DATABASE_URL"]
+        """
+    )
+    gated.runpytest("--gate-target", "https://www.coachly.app", "-k", "target").assert_outcomes(passed=1)
+
+
+def test_gate_env_fixture_requires_without_revealing(gated, monkeypatch):
+    monkeypatch.setenv("SESSION_SECRET", "s3cr3t-session-value")
+    gated.makepyfile(
+        test_env="""
+        def test_env(gate_env):
+            assert gate_env.require("SESSION_SECRET")
+            assert "s3cr3t" not in repr(gate_env)
+            gate_env.require("NOT_SET_ANYWHERE")
+        """
+    )
+    result = gated.runpytest("-k", "test_env")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*environment variable NOT_SET_ANYWHERE is not set*"])
+    assert "s3cr3t-session-value" not in result.stdout.str()
