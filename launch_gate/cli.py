@@ -16,7 +16,12 @@ from launch_gate import __version__
 from launch_gate.errors import ConfigError
 from launch_gate.results import ExitCode, GateReport
 
-FLAG_NAMES = {"target": "--target", "environment": "--environment", "timeout": "--timeout"}
+FLAG_NAMES = {
+    "target": "--target",
+    "environment": "--environment",
+    "timeout": "--timeout",
+    "secrets": "--base",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--target", help="the canonical URL of the deployment, e.g. https://www.example.com")
     check.add_argument("--environment", help="the environment being deployed, e.g. production or staging")
     check.add_argument("--timeout", type=_positive, help="seconds each check may take (default 60)")
+    check.add_argument(
+        "--base", metavar="REF", help="git ref secrets.diff compares against (e.g. origin/main)"
+    )
     check.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
     check.add_argument("--summary-md", type=Path, metavar="PATH", help="write a Markdown summary here")
 
@@ -71,7 +79,13 @@ def _report(args: argparse.Namespace) -> GateReport:
     from launch_gate.config import load_settings
     from launch_gate.runner import build_plan, make_context, run_plan
 
-    overrides = {"target": args.target, "environment": args.environment, "timeout": args.timeout}
+    overrides: dict[str, object] = {
+        "target": args.target,
+        "environment": args.environment,
+        "timeout": args.timeout,
+    }
+    if args.base:
+        overrides["secrets"] = {"base": args.base}
     settings = load_settings(config_file=args.config, overrides=overrides, flag_names=FLAG_NAMES)
     plan = build_plan(settings, args.phase, args.select)
     return run_plan(plan, make_context(settings), args.phase)

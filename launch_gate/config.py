@@ -13,13 +13,12 @@ import tomllib
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
-    NoDecode,
     PydanticBaseSettingsSource,
     PyprojectTomlConfigSettingsSource,
     SettingsConfigDict,
@@ -27,12 +26,11 @@ from pydantic_settings import (
 )
 
 from launch_gate.errors import ConfigError
+from launch_gate.tables import TABLES, DepsTable, EnvTable, SecretsTable, kebab
 
 ENV_PREFIX = "LAUNCH_GATE_"
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
 CheckSetting = Literal["fail", "warn", "off"]
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SETTINGS_CLASS = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 def flatten_checks(value: object) -> object:
@@ -52,54 +50,6 @@ def flatten_checks(value: object) -> object:
     return flat
 
 
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-def _split_list(value: object) -> object:
-    """Accept a list, a JSON list, or a comma-separated string (handy in environment variables)."""
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.startswith("["):
-            return json.loads(stripped)
-        return [part.strip() for part in stripped.split(",") if part.strip()]
-    return value
-
-
-class Table(BaseModel):
-    """A `[tool.launch-gate.<area>]` table: kebab-case keys, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
-
-
-class EnvTable(Table):
-    """`[tool.launch-gate.env]`: which environment variables the deploy needs."""
-
-    required: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    example_file: str | None = None
-    settings_class: str | None = None
-
-    @field_validator("required", mode="before")
-    @classmethod
-    def _names(cls, value: object) -> object:
-        return _split_list(value)
-
-    @field_validator("required")
-    @classmethod
-    def _valid_names(cls, names: list[str]) -> list[str]:
-        bad = [n for n in names if not _ENV_NAME.match(n)]
-        if bad:
-            raise ValueError(f"not an environment variable name: {', '.join(map(repr, bad))}")
-        return names
-
-    @field_validator("settings_class")
-    @classmethod
-    def _import_path(cls, value: str | None) -> str | None:
-        if value is not None and not _SETTINGS_CLASS.match(value):
-            raise ValueError("must be 'package.module:ClassName'")
-        return value
-
-
 class Settings(BaseSettings):
     """Everything the gate is told. Build it with `load_settings`, which layers the sources."""
 
@@ -117,6 +67,8 @@ class Settings(BaseSettings):
     timeout: float = Field(default=60.0, gt=0)
     checks: dict[str, CheckSetting] = Field(default_factory=dict)
     env: EnvTable = Field(default_factory=EnvTable)
+    secrets: SecretsTable = Field(default_factory=SecretsTable)
+    deps: DepsTable = Field(default_factory=DepsTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
@@ -193,11 +145,11 @@ def _normalise(data: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
     """Kebab-case every key except check ids (which keep their own spelling)."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        name = str(key) if depth else _kebab(str(key))
+        name = str(key) if depth else kebab(str(key))
         if isinstance(value, Mapping) and name != "checks":
             value = _normalise(value, depth + 1)
         elif depth:
-            name = _kebab(name)
+            name = kebab(name)
         out[name] = value
     return out
 
@@ -268,13 +220,17 @@ def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple
 
 def _explain(error: Mapping[str, Any], layers: list[_Layer]) -> str:
     loc = tuple(str(p) for p in error["loc"])
-    origin = next(
-        (layer.describe(loc) for layer in reversed(layers) if loc in _leaves(layer.data)),
-        f"`{'.'.join(loc)}`",
-    )
+    origin = f"`{'.'.join(loc)}`"
+    for size in range(len(loc), 0, -1):  # list items (waivers) are named by their list and position
+        layer = next((la for la in reversed(layers) if loc[:size] in _leaves(la.data)), None)
+        if layer is not None:
+            rest = loc[size:]
+            where = f" (item {int(rest[0]) + 1}{', ' + rest[1] if len(rest) > 1 else ''})" if rest else ""
+            origin = layer.describe(loc[:size]) + where
+            break
     if error["type"] == "extra_forbidden":
-        model: type[BaseModel] = Settings if len(loc) == 1 else EnvTable
-        known = ", ".join(sorted(_kebab(k) for k in model.model_fields))
+        model: type[BaseModel] = Settings if len(loc) == 1 else TABLES.get(loc[0], Settings)
+        known = ", ".join(sorted(kebab(k) for k in model.model_fields))
         return f"{origin}: unknown setting; known settings here are {known}. Remove it or fix the spelling."
     if error["type"] == "literal_error" and loc[:1] == ("checks",):
         return f'{origin}: must be "fail", "warn" or "off".'

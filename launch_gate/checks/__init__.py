@@ -41,6 +41,6 @@ class Check:
 
 def all_checks() -> tuple[Check, ...]:
     """Every built-in check, in report order."""
-    from launch_gate.checks import env
+    from launch_gate.checks import env, secrets
 
-    return (*env.CHECKS,)
+    return (*env.CHECKS, *secrets.CHECKS)

@@ -284,7 +284,30 @@ def analyze(filename: str, text: str, pragmas: bool = True) -> list[Hit]:
         hits = [h for h in found if not (pragmas and h.allowlisted)]
         if hits:
             break
+    if is_dotenv(filename):
+        # detect-secrets misses unquoted values (`DB_PASSWORD=s3cr3t`): quote them and look again.
+        quoted = [_quote_dotenv(line) for line in text.splitlines(keepends=True)]
+        found = _analyze_lines(filename, quoted, candidate_lines(quoted, all_guards))
+        hits += [h for h in found if not (pragmas and h.allowlisted)]
     return _first_of_each(hits)
+
+
+_DOTENV_LINE = re.compile(
+    r"^(\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=\s*)([^'\"\s#][^\s#]*)(.*)$", re.DOTALL
+)
+_DOTENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
+
+
+def is_dotenv(filename: str) -> bool:
+    """`.env`, `.env.production`, `prod.env`; not the committed templates (`.env.example`)."""
+    name = filename.rsplit("/", 1)[-1]
+    dotenv = name == ".env" or name.startswith(".env.") or name.endswith(".env")
+    return dotenv and not name.endswith(_DOTENV_TEMPLATES)
+
+
+def _quote_dotenv(line: str) -> str:
+    match = _DOTENV_LINE.match(line)
+    return f'{match[1]}"{match[2]}"{match[3]}' if match else line
 
 
 def _first_of_each(hits: list[Hit]) -> list[Hit]:

@@ -171,6 +171,7 @@ def scan(
     pragmas: bool = True,
     max_bytes: int = 10_000_000,
     workers: int | None = None,
+    min_parallel_bytes: int = PARALLEL_BYTES,
 ) -> ScanReport:
     """Scan (path, display name) pairs; results sorted by file and line."""
     detector.configure()
@@ -178,7 +179,7 @@ def scan(
     total = sum(min(size, max_bytes) for _, _, size in sized)
     workers = workers or min(os.cpu_count() or 1, 8)
     report = ScanReport()
-    if workers < 2 or total < PARALLEL_BYTES:
+    if workers < 2 or total < min_parallel_bytes:
         report.merge(scan_batch([(str(p), d) for p, d, _ in sized], pragmas, max_bytes))
     else:
         for part in _in_workers(_batches(sized, workers * 16), pragmas, max_bytes, workers):

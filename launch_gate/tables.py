@@ -1,0 +1,119 @@
+"""The per-area configuration tables (`[tool.launch-gate.<area>]`) and the waiver they share."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import NoDecode
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SETTINGS_CLASS = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def split_list(value: object) -> object:
+    """Accept a list, a JSON list, or a comma-separated string (handy in environment variables)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            return json.loads(stripped)
+        return [part.strip() for part in stripped.split(",") if part.strip()]
+    return value
+
+
+class Table(BaseModel):
+    """A configuration table: kebab-case keys, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=kebab, populate_by_name=True, frozen=True)
+
+
+class Waiver(Table):
+    """An accepted finding: what (`id`), why (`reason`) and until when (`expires`); expired, it fails the gate."""
+
+    id: str = Field(min_length=1)
+    reason: str = Field(min_length=3)
+    expires: date
+
+    def expired(self, today: date) -> bool:
+        return today > self.expires
+
+
+class EnvTable(Table):
+    """`[tool.launch-gate.env]`: which environment variables the deploy needs."""
+
+    required: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    example_file: str | None = None
+    settings_class: str | None = None
+
+    @field_validator("required", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("required")
+    @classmethod
+    def _valid_names(cls, names: list[str]) -> list[str]:
+        bad = [n for n in names if not _ENV_NAME.match(n)]
+        if bad:
+            raise ValueError(f"not an environment variable name: {', '.join(map(repr, bad))}")
+        return names
+
+    @field_validator("settings_class")
+    @classmethod
+    def _import_path(cls, value: str | None) -> str | None:
+        if value is not None and not _SETTINGS_CLASS.match(value):
+            raise ValueError("must be 'package.module:ClassName'")
+        return value
+
+
+class SecretsTable(Table):
+    """`[tool.launch-gate.secrets]`: what the secret scans cover and which findings are accepted."""
+
+    baseline: str | None = None
+    bundle_dirs: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    exclude: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    base: str | None = None
+    max_file_bytes: int = Field(default=10_000_000, gt=0)
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @field_validator("bundle_dirs", "exclude", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return split_list(value)
+
+
+class DepsTable(Table):
+    """`[tool.launch-gate.deps]`: what pip-audit audits, against which service, and accepted vulnerabilities."""
+
+    source: Literal["auto", "requirements", "project", "environment"] = "auto"
+    requirements: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    locked: bool = False
+    canary: str = "django==3.2"
+    service: Literal["pypi", "osv"] = "pypi"
+    timeout: float = Field(default=600.0, gt=0)
+    request_timeout: int = Field(default=15, gt=0)
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @field_validator("requirements", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("canary")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!_-]+", value.strip()):
+            raise ValueError(
+                "must be a pinned requirement such as 'django==3.2', or empty to turn the canary off"
+            )
+        return value.strip()
+
+
+TABLES: dict[str, type[Table]] = {"env": EnvTable, "secrets": SecretsTable, "deps": DepsTable}
