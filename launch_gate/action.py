@@ -12,7 +12,13 @@ from pathlib import Path
 from launch_gate import cli
 from launch_gate.report import github
 
-INPUTS = {"GATE_TARGET_URL": "--target", "GATE_CONFIG": "--config", "GATE_SELECT": "--select"}
+INPUTS = {
+    "GATE_TARGET_URL": "--target",
+    "GATE_CONFIG": "--config",
+    "GATE_SELECT": "--select",
+    "GATE_BASE": "--base",
+    "GATE_SARIF": "--sarif",
+}
 
 
 def arguments(environ: Mapping[str, str], report_path: Path) -> list[str]:

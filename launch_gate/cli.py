@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
     check.add_argument("--summary-md", type=Path, metavar="PATH", help="write a Markdown summary here")
+    check.add_argument(
+        "--sarif", type=Path, metavar="PATH", help="write SARIF 2.1.0 (secrets and dependencies) here"
+    )
 
     commands.add_parser("list", help="list every check with its id and phase")
 
@@ -92,11 +95,13 @@ def _report(args: argparse.Namespace) -> GateReport:
 
 
 def _publish(report: GateReport, args: argparse.Namespace) -> None:
-    from launch_gate.report import github, json_report, markdown, terminal
+    from launch_gate.report import github, json_report, markdown, sarif, terminal
 
     terminal.write(report, sys.stdout)
     if args.report_json:
         json_report.write(report, args.report_json)
+    if args.sarif:
+        sarif.write(report, args.sarif)
     if args.summary_md:
         args.summary_md.parent.mkdir(parents=True, exist_ok=True)
         args.summary_md.write_text(markdown.render(report), encoding="utf-8")

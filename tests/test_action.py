@@ -95,7 +95,16 @@ def test_no_expression_is_expanded_inside_a_run_script():
 def test_every_input_reaches_the_script_through_env():
     text = (REPO / "action.yml").read_text()
     inputs = re.findall(r"^  ([a-z-]+):\n    description", text.split("\noutputs:")[0], re.M)
-    assert inputs == ["phase", "target-url", "config", "select", "python-version", "working-directory"]
+    assert inputs == [
+        "phase",
+        "target-url",
+        "config",
+        "select",
+        "base",
+        "sarif",
+        "python-version",
+        "working-directory",
+    ]
     for name in inputs:
         assert f"${{{{ inputs.{name} }}}}" in text, name
 

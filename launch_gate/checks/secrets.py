@@ -118,8 +118,8 @@ def _accepted(ctx: Context) -> Accepted:
     )
 
 
-def _scan(ctx: Context, targets: Sequence[tuple[Path, str]], pragmas: bool = True) -> ScanReport:
-    return scan(targets, pragmas=pragmas, max_bytes=ctx.settings.secrets.max_file_bytes)
+def _scan(ctx: Context, targets: Sequence[tuple[Path, str]], bundle: bool = False) -> ScanReport:
+    return scan(targets, bundle=bundle, max_bytes=ctx.settings.secrets.max_file_bytes)
 
 
 def check_repo(ctx: Context) -> Verdict:
@@ -170,7 +170,7 @@ def check_bundle(ctx: Context) -> Verdict:
             "before the gate runs, or fix [secrets] bundle-dirs.",
         )
     # Shipped to every visitor's browser: no pragma or baseline makes that acceptable; a waiver still can.
-    report = _scan(ctx, _targets(ctx, names), pragmas=False)
+    report = _scan(ctx, _targets(ctx, names), bundle=True)
     accepted = Accepted(waived=live_waivers(ctx.settings.secrets.waivers, date.today()))
     advice = "Anything in the bundle is public: move the secret to the server and rotate it."
     return judge(report, accepted, f"the client bundle ({', '.join(dirs)})", advice)

@@ -263,11 +263,28 @@ class _Named(io.StringIO):
         self.name = name
 
 
-def analyze(filename: str, text: str, pragmas: bool = True) -> list[Hit]:
+_STATEMENT_END = re.compile(r"(?<=[;,{}])")
+
+
+def analyze_bundle(filename: str, text: str) -> list[Hit]:
+    """A built client bundle: minified code is one huge line, and one indirect reference anywhere on a line
+    makes detect-secrets skip all of it; so look at it statement by statement. Pragmas do not apply."""
+    configure()
+    pieces: list[str] = []
+    origin: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = _STATEMENT_END.split(line)
+        pieces += [part + "\n" for part in parts]
+        origin += [number] * len(parts)
+    all_guards = guards(determine_file_type(filename))
+    found = _analyze_lines(filename, pieces, candidate_lines(pieces, all_guards))
+    return _first_of_each([Hit(h.type, origin[h.line - 1], h.hashed_secret, h.allowlisted) for h in found])
+
+
+def analyze(filename: str, text: str) -> list[Hit]:
     """What `detect-secrets scan` reports for this file's text: one hit per (type, secret), first line kept.
 
-    With `pragmas`, lines marked `pragma: allowlist secret` are dropped as detect-secrets drops them;
-    without (client bundles), they are reported like any other line.
+    Lines marked `pragma: allowlist secret` are dropped, as detect-secrets drops them.
     """
     configure()
     if ds_scan._is_filtered_out(["filename"], filename=filename):
@@ -281,14 +298,14 @@ def analyze(filename: str, text: str, pragmas: bool = True) -> list[Hit]:
                 break
             lines = text.splitlines(keepends=True)
         found = _analyze_lines(filename, lines, candidate_lines(lines, all_guards))
-        hits = [h for h in found if not (pragmas and h.allowlisted)]
+        hits = [h for h in found if not h.allowlisted]
         if hits:
             break
     if is_dotenv(filename):
         # detect-secrets misses unquoted values (`DB_PASSWORD=s3cr3t`): quote them and look again.
         quoted = [_quote_dotenv(line) for line in text.splitlines(keepends=True)]
         found = _analyze_lines(filename, quoted, candidate_lines(quoted, all_guards))
-        hits += [h for h in found if not (pragmas and h.allowlisted)]
+        hits += [h for h in found if not h.allowlisted]
     return _first_of_each(hits)
 
 

@@ -60,7 +60,7 @@ def _detector_name(path: Path) -> str:
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
-def scan_file(path: Path, display: str, pragmas: bool, max_bytes: int) -> ScanReport:
+def scan_file(path: Path, display: str, bundle: bool, max_bytes: int) -> ScanReport:
     report = ScanReport(files=1)
     try:
         size = path.stat().st_size
@@ -76,15 +76,16 @@ def scan_file(path: Path, display: str, pragmas: bool, max_bytes: int) -> ScanRe
         report.binary = 1
         return report
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    for hit in detector.analyze(_detector_name(path), text, pragmas):
+    analyze = detector.analyze_bundle if bundle else detector.analyze
+    for hit in analyze(_detector_name(path), text):
         report.hits.append(SecretHit(display, hit.line, hit.type, hit.hashed_secret))
     return report
 
 
-def scan_batch(batch: Sequence[tuple[str, str]], pragmas: bool, max_bytes: int) -> ScanReport:
+def scan_batch(batch: Sequence[tuple[str, str]], bundle: bool, max_bytes: int) -> ScanReport:
     report = ScanReport()
     for path, display in batch:
-        report.merge(scan_file(Path(path), display, pragmas, max_bytes))
+        report.merge(scan_file(Path(path), display, bundle, max_bytes))
     return report
 
 
@@ -100,7 +101,7 @@ def _batches(files: Sequence[tuple[Path, str, int]], count: int) -> list[list[tu
 
 
 def _in_workers(
-    batches: list[list[tuple[str, str]]], pragmas: bool, max_bytes: int, workers: int
+    batches: list[list[tuple[str, str]]], bundle: bool, max_bytes: int, workers: int
 ) -> list[ScanReport]:
     """Feed batches to `workers` processes as each finishes its last; a worker that dies is an error."""
     pending = queue.SimpleQueue[list[tuple[str, str]]]()
@@ -123,7 +124,7 @@ def _in_workers(
                 except queue.Empty:
                     break
                 proc.stdin.write(
-                    json.dumps({"files": batch, "pragmas": pragmas, "max_bytes": max_bytes}) + "\n"
+                    json.dumps({"files": batch, "bundle": bundle, "max_bytes": max_bytes}) + "\n"
                 )
                 proc.stdin.flush()
                 answer = proc.stdout.readline()
@@ -168,7 +169,7 @@ def _sizes(paths: Sequence[tuple[Path, str]]) -> list[tuple[Path, str, int]]:
 
 def scan(
     paths: Sequence[tuple[Path, str]],
-    pragmas: bool = True,
+    bundle: bool = False,
     max_bytes: int = 10_000_000,
     workers: int | None = None,
     min_parallel_bytes: int = PARALLEL_BYTES,
@@ -180,9 +181,9 @@ def scan(
     workers = workers or min(os.cpu_count() or 1, 8)
     report = ScanReport()
     if workers < 2 or total < min_parallel_bytes:
-        report.merge(scan_batch([(str(p), d) for p, d, _ in sized], pragmas, max_bytes))
+        report.merge(scan_batch([(str(p), d) for p, d, _ in sized], bundle, max_bytes))
     else:
-        for part in _in_workers(_batches(sized, workers * 16), pragmas, max_bytes, workers):
+        for part in _in_workers(_batches(sized, workers * 16), bundle, max_bytes, workers):
             report.merge(part)
     report.hits.sort(key=lambda h: (h.file, h.line, h.type))
     report.not_scanned.sort(key=lambda n: n.file)

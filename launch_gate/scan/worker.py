@@ -16,7 +16,7 @@ from launch_gate.scan.engine import scan_batch
 def main() -> None:
     for line in sys.stdin:
         job = json.loads(line)
-        report = scan_batch([tuple(pair) for pair in job["files"]], job["pragmas"], job["max_bytes"])
+        report = scan_batch([tuple(pair) for pair in job["files"]], job["bundle"], job["max_bytes"])
         sys.stdout.write(json.dumps(asdict(report)) + "\n")
         sys.stdout.flush()
 

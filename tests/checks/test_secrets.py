@@ -1,0 +1,274 @@
+"""The secrets checks on real git repositories with planted secrets, as a user runs them."""
+
+import json
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from launch_gate.config import load_settings
+from launch_gate.results import CheckResult, Outcome
+from launch_gate.runner import build_plan, make_context, run_plan
+from tests.conftest import base_env, run_cli
+from tests.planted import EXPECTED_TYPES, Planted
+from tests.test_hook import git
+
+PLANTED = Planted.make()
+
+
+def commit_all(root: Path, message: str = "work") -> None:
+    git("add", "-A", cwd=root)
+    done = git("commit", "-qm", message, cwd=root)
+    assert done.returncode == 0, done.stderr
+
+
+def repo(project, files: dict[str, str], config: str = "") -> Path:
+    root = project({"launch-gate.toml": config, "README.md": "# coachly\n", **files})
+    git("init", "-q", cwd=root)
+    commit_all(root, "first")
+    return root
+
+
+def run_check(root: Path, check_id: str, environ: dict[str, str] | None = None) -> CheckResult:
+    settings = load_settings(cwd=root, environ={})
+    [result] = run_plan(
+        build_plan(settings, "pre", [check_id]), make_context(settings, environ or {})
+    ).results
+    return result
+
+
+def found(result: CheckResult) -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for f in result.findings:
+        if f.file:
+            kinds.setdefault(f.file, set()).add(f.message)
+    return kinds
+
+
+def test_repo_scan_finds_every_planted_kind(project):
+    root = repo(project, PLANTED.files())
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.FAIL
+    kinds = found(result)
+    for file, expected in EXPECTED_TYPES.items():
+        assert expected <= kinds.get(file, set()), file
+    assert all(f.fingerprint and f.fingerprint.startswith("sha1:") for f in result.findings)
+    assert all(f.line for f in result.findings)
+
+
+def test_a_clean_repository_passes(project):
+    root = repo(project, {"app/views.py": "def home(request):\n    return 'hello'\n"})
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.PASS
+    assert "no secrets in the repository" in result.message
+
+
+def test_untracked_files_count_but_ignored_ones_do_not(project):
+    root = repo(project, {".gitignore": "local/\n"})
+    (root / "new.py").write_text(f'KEY = "{PLANTED.stripe_live}"\n')
+    (root / "local").mkdir()
+    (root / "local" / "mine.py").write_text(f'KEY = "{PLANTED.stripe_live}"\n')
+    assert set(found(run_check(root, "secrets.repo"))) == {"new.py"}
+
+
+def test_pragma_allowlisted_lines_are_not_reported(project):
+    line = f'KEY = "{PLANTED.stripe_live}"  # pragma: allowlist secret\n'
+    assert run_check(repo(project, {"app/x.py": line}), "secrets.repo").outcome is Outcome.PASS
+
+
+def baseline_for(root: Path) -> dict:
+    out = subprocess.run(
+        ["detect-secrets", "scan", "--no-verify"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout)
+
+
+def test_baseline_accepts_by_hash_even_after_the_line_moves(project):
+    root = repo(project, {"app/settings.py": f'STRIPE_KEY = "{PLANTED.stripe_live}"\n'})
+    (root / ".secrets.baseline").write_text(json.dumps(baseline_for(root)))
+    (root / "app/settings.py").write_text("# moved down\n\n\n" + f'STRIPE_KEY = "{PLANTED.stripe_live}"\n')
+    assert run_check(root, "secrets.repo").outcome is Outcome.PASS
+
+
+def test_baseline_entries_audited_as_real_secrets_still_fail(project):
+    root = repo(project, {"app/settings.py": f'STRIPE_KEY = "{PLANTED.stripe_live}"\n'})
+    baseline = baseline_for(root)
+    for entries in baseline["results"].values():
+        for entry in entries:
+            entry["is_secret"] = True
+    (root / ".secrets.baseline").write_text(json.dumps(baseline))
+    assert run_check(root, "secrets.repo").outcome is Outcome.FAIL
+
+
+def test_a_broken_baseline_could_not_be_verified(project):
+    root = repo(project, {".secrets.baseline": "{not json"})
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.ERROR
+    assert "not a detect-secrets baseline" in result.message
+
+
+def waiver_config(hashes: list[str], expires: date) -> str:
+    return "".join(
+        f'[[secrets.waivers]]\nid = "{h}"\nreason = "test fixture, not a real key"\nexpires = {expires.isoformat()}\n'
+        for h in hashes
+    )
+
+
+def test_an_unexpired_waiver_accepts_and_an_expired_one_fails(project):
+    files = {"app/settings.py": f'STRIPE_KEY = "{PLANTED.stripe_live}"\n'}
+    hashes = [
+        f.fingerprint for f in run_check(repo(project, files), "secrets.repo").findings if f.fingerprint
+    ]
+    tomorrow, yesterday = date.today() + timedelta(days=1), date.today() - timedelta(days=1)
+
+    (Path.cwd() / "launch-gate.toml").write_text(waiver_config(hashes, tomorrow))
+    assert run_check(Path.cwd(), "secrets.repo").outcome is Outcome.PASS
+
+    (Path.cwd() / "launch-gate.toml").write_text(waiver_config(hashes, yesterday))
+    result = run_check(Path.cwd(), "secrets.repo")
+    assert result.outcome is Outcome.FAIL
+    assert f"expired on {yesterday}" in result.findings[0].message
+
+
+def test_a_waiver_without_reason_or_expiry_is_a_configuration_error(project):
+    root = project({"launch-gate.toml": '[[secrets.waivers]]\nid = "abc"\n'})
+    with pytest.raises(Exception, match=r"waivers` in launch-gate.toml \(item 1, reason\)"):
+        load_settings(cwd=root, environ={})
+
+
+def test_exclude_globs_leave_files_out(project):
+    root = repo(
+        project,
+        {"tests/fixtures/keys.py": f'K = "{PLANTED.stripe_live}"\n'},
+        '[secrets]\nexclude = ["tests/fixtures"]\n',
+    )
+    assert run_check(root, "secrets.repo").outcome is Outcome.PASS
+
+
+def test_a_file_too_large_to_scan_makes_the_check_an_error(project):
+    root = repo(project, {"data/dump.sql": "-- " + "x" * 5000 + "\n"}, "[secrets]\nmax-file-bytes = 1000\n")
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.ERROR
+    assert [f.file for f in result.findings] == ["data/dump.sql"]
+
+
+def test_diff_scan_finds_exactly_what_a_full_scan_finds_in_the_changed_files(project):
+    root = repo(project, {"old/legacy.py": f'OLD = "{PLANTED.jwt}"\n', "app/ok.py": "x = 1\n"})
+    base = git("rev-parse", "HEAD", cwd=root).stdout.strip()
+    for name, text in PLANTED.files().items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    commit_all(root, "add config")
+    (root / "app/ok.py").write_text(
+        f'y = "{PLANTED.aws_key_id}"\n'
+    )  # changed in the work tree, not committed
+
+    (root / "launch-gate.toml").write_text(f'[secrets]\nbase = "{base}"\n')
+    diff = run_check(root, "secrets.diff")
+    full = run_check(root, "secrets.repo")
+    changed = set(PLANTED.files()) | {"app/ok.py"}
+    in_changed = {(f.file, f.line, f.message) for f in full.findings if f.file in changed}
+    assert {(f.file, f.line, f.message) for f in diff.findings} == in_changed
+    assert "old/legacy.py" in {f.file for f in full.findings}
+    assert diff.outcome is Outcome.FAIL
+
+
+def test_diff_scan_without_a_base_skips_and_with_a_missing_base_scans_everything(project):
+    root = repo(project, {"app/settings.py": f'STRIPE_KEY = "{PLANTED.stripe_live}"\n'})
+    assert run_check(root, "secrets.diff").outcome is Outcome.SKIP
+    result = run_check(root, "secrets.diff", {"GITHUB_BASE_REF": "main"})  # origin/main does not exist here
+    assert result.outcome is Outcome.FAIL
+    assert "not in this clone: scanned every file" in result.message
+
+
+def test_diff_scan_uses_pre_commit_push_refs(project):
+    root = repo(project, {"a.py": "x = 1\n"})
+    base = git("rev-parse", "HEAD", cwd=root).stdout.strip()
+    (root / "b.py").write_text(f'K = "{PLANTED.stripe_live}"\n')
+    commit_all(root)
+    head = git("rev-parse", "HEAD", cwd=root).stdout.strip()
+    result = run_check(root, "secrets.diff", {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": head})
+    assert set(found(result)) == {"b.py"}
+    assert "1 files changed since" in result.message
+
+
+MINIFIED = '!function(){var e={api:"/v1"};window.cfg=e}();var k="SECRET";/* pragma: allowlist secret */\n'
+
+
+def test_bundle_secrets_fail_whatever_the_baseline_or_pragma_says(project):
+    root = repo(project, {".gitignore": "dist/\n"}, '[secrets]\nbundle-dirs = ["dist"]\n')
+    (root / "dist" / "assets").mkdir(parents=True)
+    (root / "dist" / "assets" / "index-4f2a.js").write_text(MINIFIED.replace("SECRET", PLANTED.stripe_live))
+    (root / ".secrets.baseline").write_text(json.dumps(baseline_for(root)))  # the baseline does not see dist/
+    result = run_check(root, "secrets.bundle")
+    assert result.outcome is Outcome.FAIL
+    assert "dist/assets/index-4f2a.js" in found(result)
+    assert "Anything in the bundle is public" in result.message
+
+
+def test_missing_bundle_directory_could_not_be_verified(project):
+    root = repo(project, {}, '[secrets]\nbundle-dirs = ["dist"]\n')
+    result = run_check(root, "secrets.bundle")
+    assert result.outcome is Outcome.ERROR
+    assert "build the client bundle" in result.message
+
+
+def test_no_output_ever_contains_a_planted_secret(project, tmp_path):
+    root = repo(project, PLANTED.files(), '[secrets]\nbundle-dirs = ["dist"]\n')
+    (root / "dist").mkdir()
+    (root / "dist" / "app.js").write_text(MINIFIED.replace("SECRET", PLANTED.jwt))
+    env = base_env(
+        GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(tmp_path / "o"), GITHUB_STEP_SUMMARY=str(tmp_path / "s")
+    )
+    done = run_cli(
+        "check",
+        "--select",
+        "secrets",
+        "--base",
+        "HEAD~0",
+        "--report-json",
+        "r.json",
+        "--summary-md",
+        "s.md",
+        "--sarif",
+        "r.sarif",
+        cwd=root,
+        env=env,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "::error file=app/settings.py,line=" in done.stdout
+    texts = [done.stdout, done.stderr] + [
+        p.read_text() for p in (root / "r.json", root / "s.md", root / "r.sarif")
+    ]
+    texts += [(tmp_path / "o").read_text(), (tmp_path / "s").read_text()]
+    for text in texts:
+        for value in PLANTED.values():
+            assert value not in text
+    report = json.loads((root / "r.json").read_text())
+    repo_check = next(c for c in report["checks"] if c["id"] == "secrets.repo")
+    assert all({"file", "line"} <= set(f) for f in repo_check["findings"])
+
+
+def test_the_pre_push_hook_blocks_a_push_that_adds_a_secret(project):
+    root = repo(project, {"a.py": "x = 1\n"}, "")
+    remote = root.parent / f"{root.name}-remote.git"
+    git("init", "--bare", "-q", str(remote), cwd=root.parent)
+    git("remote", "add", "origin", str(remote), cwd=root)
+    (root / "launch-gate.toml").write_text('environment = "development"\n')
+    commit_all(root)
+    assert run_cli("install-hook", cwd=root).returncode == 0
+    assert git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=root).returncode == 0
+
+    (root / "app.py").write_text(f'STRIPE = "{PLANTED.stripe_live}"\n')
+    commit_all(root, "add payments")
+    blocked = git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=root)
+    assert blocked.returncode != 0
+    output = blocked.stdout + blocked.stderr
+    assert "Stripe Access Key" in output
+    assert PLANTED.stripe_live not in output
