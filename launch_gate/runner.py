@@ -109,13 +109,13 @@ async def run_one(planned: Planned, ctx: Context) -> CheckResult:
     check = planned.check
     if planned.level == "off":
         return CheckResult(check.id, check.phase, Outcome.SKIP, "off by configuration")
-    timeout = ctx.settings.timeout
+    timeout = check.timeout(ctx.settings) if check.timeout else ctx.settings.timeout
     started = time.perf_counter()
     try:
         verdict = await asyncio.wait_for(_verdict(check, ctx), timeout)
     except TimeoutError:
         verdict = Verdict.of(
-            Outcome.ERROR, f"could not verify: no answer within {timeout:g} s (timeout setting)"
+            Outcome.ERROR, f"could not verify: no answer within {timeout:g} s (the timeout setting)"
         )
     except LaunchGateError as exc:
         verdict = Verdict.of(Outcome.ERROR, f"could not verify: {exc}")

@@ -80,7 +80,7 @@ class SecretsTable(Table):
     bundle_dirs: Annotated[list[str], NoDecode] = Field(default_factory=list)
     exclude: Annotated[list[str], NoDecode] = Field(default_factory=list)
     base: str | None = None
-    max_file_bytes: int = Field(default=10_000_000, gt=0)
+    max_file_bytes: int = Field(default=25_000_000, gt=0)
     waivers: list[Waiver] = Field(default_factory=list)
 
     @field_validator("bundle_dirs", "exclude", mode="before")

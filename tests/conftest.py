@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Any HTTP(S) client a test starts by mistake goes to a closed port on loopback, never to the internet.
+NOWHERE = "http://127.0.0.1:9"
+OFFLINE = {"HTTPS_PROXY": NOWHERE, "https_proxy": NOWHERE, "HTTP_PROXY": NOWHERE, "http_proxy": NOWHERE}
 # Variables the gate reads that the machine running our tests may happen to have.
 AMBIENT = ("DEBUG", "FLASK_DEBUG", "DJANGO_DEBUG", "APP_DEBUG", "FLASK_ENV", "NODE_ENV")
 GITHUB = ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "RUNNER_TEMP")
@@ -17,10 +20,13 @@ GITHUB = ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "RUNNER_TEMP
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's or CI's LAUNCH_GATE_*, debug flags or GitHub Actions files."""
+    """No test sees the developer's or CI's LAUNCH_GATE_*, debug flags or GitHub Actions files, and no test
+    reaches the internet: HTTP clients that honour proxy settings are sent to a closed loopback port."""
     for name in list(os.environ):
-        if name.startswith("LAUNCH_GATE_") or name in AMBIENT or name in GITHUB:
+        if name.startswith("LAUNCH_GATE_") or name in AMBIENT or name in GITHUB or name.lower() == "no_proxy":
             monkeypatch.delenv(name)
+    for name, value in OFFLINE.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -42,6 +48,7 @@ def base_env(**extra: str) -> dict[str, str]:
     """A minimal environment for a subprocess: nothing from this machine that the gate would judge."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR") if k in os.environ}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(OFFLINE)
     env.update(extra)
     return env
 

@@ -7,6 +7,7 @@ from tests.conftest import base_env, run_cli
 
 NEEDS_DB = (
     '[tool.launch-gate]\nenvironment = "production"\n\n[tool.launch-gate.env]\nrequired = ["DATABASE_URL"]\n'
+    '\n[tool.launch-gate.checks]\ndeps = "off"  # tests never reach PyPI\n'
 )
 
 

@@ -8,6 +8,7 @@ from tests.conftest import base_env, run_cli
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = (
     '[tool.launch-gate]\nenvironment = "production"\n\n[tool.launch-gate.env]\nrequired = ["DATABASE_URL"]\n'
+    '\n[tool.launch-gate.checks]\ndeps = "off"  # tests never reach PyPI\n'
 )
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Founder",

@@ -14,6 +14,9 @@ environment = "production"
 
 [tool.launch-gate.env]
 required = ["DATABASE_URL", "SESSION_SECRET", "SMTP_PASSWORD"]
+
+[tool.launch-gate.checks]
+deps = "off"  # tests never reach PyPI
 """
 SECRETS = (STRIPE_TEST, DB_PASSWORD, SESSION)
 

@@ -10,8 +10,14 @@ environment = "production"
 
 [tool.launch-gate.env]
 required = ["DATABASE_URL"]
+
+[tool.launch-gate.checks]
+deps = "off"  # tests never reach PyPI
 """
-CHECK_IDS = ["env.required", "env.placeholders", "env.test-keys", "env.debug", "env.settings-class"]
+CHECK_IDS = [
+    "env.required", "env.placeholders", "env.test-keys", "env.debug", "env.settings-class",
+    "secrets.repo", "secrets.diff", "secrets.bundle", "deps.audit",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -41,7 +47,7 @@ def test_the_flag_adds_one_item_per_check(gated):
 def test_a_failed_check_reads_as_a_check_report_not_a_traceback(gated, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     result = gated.runpytest("--launch-gate")
-    result.assert_outcomes(passed=3, failed=1, skipped=2)
+    result.assert_outcomes(passed=4, failed=1, skipped=5)
     result.stdout.fnmatch_lines(["*launch-gate env.required: fail*", "*- DATABASE_URL is not set*"])
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*def setup*")
@@ -51,7 +57,7 @@ def test_a_failed_check_reads_as_a_check_report_not_a_traceback(gated, monkeypat
 def test_the_gate_passes_once_the_variable_is_set(gated, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal/app")
     result = gated.runpytest("--launch-gate")
-    result.assert_outcomes(passed=5, skipped=1)
+    result.assert_outcomes(passed=6, skipped=4)
     result.stdout.fnmatch_lines(["*launch-gate: READY*"])
 
 
@@ -65,13 +71,13 @@ def test_a_check_that_could_not_verify_is_an_error_not_a_failure(gated):
 def test_keyword_selection_applies_to_checks(gated):
     result = gated.runpytest("--launch-gate", "-k", "debug or test-keys", "--collect-only", "-q")
     result.stdout.fnmatch_lines(
-        ["launch-gate::env.test-keys", "launch-gate::env.debug", "2/6 tests collected*"]
+        ["launch-gate::env.test-keys", "launch-gate::env.debug", "2/10 tests collected*"]
     )
 
 
 def test_the_marker_selects_the_gate_alone(gated):
     result = gated.runpytest("--launch-gate", "-m", "launch_gate", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["5/6 tests collected (1 deselected)*"])
+    result.stdout.fnmatch_lines(["9/10 tests collected (1 deselected)*"])
 
 
 def outcomes_by_id(result: pytest.RunResult) -> dict[str, str]:
@@ -88,7 +94,7 @@ def test_xdist_gives_the_same_outcomes(gated, monkeypatch):
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_4eC39HqLyjWDarjtT1zdp7dc")
     serial = gated.runpytest_subprocess("--launch-gate", "-rA")
     parallel = gated.runpytest_subprocess("--launch-gate", "-n", "2", "-rA")
-    assert serial.parseoutcomes() == parallel.parseoutcomes() == {"failed": 2, "passed": 2, "skipped": 2}
+    assert serial.parseoutcomes() == parallel.parseoutcomes() == {"failed": 2, "passed": 3, "skipped": 5}
     summary = [line for line in parallel.stdout.lines if line.startswith(("FAILED", "PASSED", "SKIPPED"))]
     assert sorted(line.split(" - ")[0] for line in summary if "launch-gate::" in line) == sorted(
         line.split(" - ")[0]
@@ -138,7 +144,7 @@ def test_marked_tests_join_the_gate_only_in_their_phase(gated, monkeypatch):
         """
     )
     result = gated.runpytest("--launch-gate", "--gate-phase", "pre")
-    result.assert_outcomes(passed=5, failed=1, skipped=1, deselected=1)
+    result.assert_outcomes(passed=6, failed=1, skipped=4, deselected=1)
     result.stdout.fnmatch_lines(["*FAIL*test_smoke.py::test_migrations_applied*"])
 
 
@@ -150,7 +156,7 @@ def test_ini_twins_enable_the_gate_and_choose_the_phase(pytester, monkeypatch):
     pytester.makepyfile(test_app="def test_unit():\n    pass\n")
     # No post-deploy checks exist yet in this phase, so only the user's test runs: the env failure is not planned.
     pytester.runpytest().assert_outcomes(passed=1)
-    pytester.runpytest("--gate-phase", "pre").assert_outcomes(passed=3, failed=1, skipped=2)
+    pytester.runpytest("--gate-phase", "pre").assert_outcomes(passed=4, failed=1, skipped=5)
 
 
 def test_a_configuration_error_is_a_usage_error_naming_the_key(gated):

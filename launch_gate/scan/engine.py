@@ -170,7 +170,7 @@ def _sizes(paths: Sequence[tuple[Path, str]]) -> list[tuple[Path, str, int]]:
 def scan(
     paths: Sequence[tuple[Path, str]],
     bundle: bool = False,
-    max_bytes: int = 10_000_000,
+    max_bytes: int = 25_000_000,
     workers: int | None = None,
     min_parallel_bytes: int = PARALLEL_BYTES,
 ) -> ScanReport:

@@ -27,11 +27,31 @@ def _split(output: str) -> list[str]:
     return [name for name in output.split("\0") if name]
 
 
-def _walk(top: Path, root: Path) -> list[str]:
-    """Every file below `top`, relative to `root`, leaving out .git directories."""
+# Without git to ask, these are taken to be tools' caches and environments, not the project's files.
+UNTRACKED_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox", "__pycache__",
+     ".venv", "venv", "node_modules"}
+)  # fmt: skip
+
+
+def _ignores_itself(directory: Path) -> bool:
+    """A directory whose own .gitignore is `*` (as pytest, mypy, ruff and venv write) is a tool's."""
+    try:
+        return (directory / ".gitignore").read_text(encoding="utf-8").split() == ["*"]
+    except OSError:
+        return False
+
+
+def _walk(top: Path, root: Path, skip_tool_dirs: bool = True) -> list[str]:
+    """Every file below `top`, relative to `root`, leaving out .git and (optionally) tools' directories."""
     names = []
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
+        if skip_tool_dirs:
+            dirnames[:] = [
+                d for d in dirnames if d not in UNTRACKED_DIRS and not _ignores_itself(Path(dirpath, d))
+            ]
+        else:
+            dirnames[:] = [d for d in dirnames if d != ".git"]
         names += [Path(dirpath, f).relative_to(root).as_posix() for f in filenames]
     return names
 
@@ -101,7 +121,7 @@ def bundle_files(root: Path, dirs: Iterable[str]) -> tuple[list[str], list[str]]
         if not top.is_dir():
             missing.append(entry)
             continue
-        names += _walk(top, root)
+        names += _walk(top, root, skip_tool_dirs=False)  # a bundle is scanned whole
     return sorted(set(names)), missing
 
 

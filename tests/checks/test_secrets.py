@@ -260,7 +260,7 @@ def test_the_pre_push_hook_blocks_a_push_that_adds_a_secret(project):
     remote = root.parent / f"{root.name}-remote.git"
     git("init", "--bare", "-q", str(remote), cwd=root.parent)
     git("remote", "add", "origin", str(remote), cwd=root)
-    (root / "launch-gate.toml").write_text('environment = "development"\n')
+    (root / "launch-gate.toml").write_text('environment = "development"\n[checks]\ndeps = "off"\n')
     commit_all(root)
     assert run_cli("install-hook", cwd=root).returncode == 0
     assert git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=root).returncode == 0
@@ -272,3 +272,17 @@ def test_the_pre_push_hook_blocks_a_push_that_adds_a_secret(project):
     output = blocked.stdout + blocked.stderr
     assert "Stripe Access Key" in output
     assert PLANTED.stripe_live not in output
+
+
+def test_outside_git_every_file_is_scanned_except_tools_caches(project):
+    secret = f'K = "{PLANTED.stripe_live}"\n'
+    root = project({
+        "app.py": secret,
+        ".pytest_cache/v/cache/lastfailed": secret,
+        "node_modules/pkg/index.js": secret,
+        "build/.gitignore": "*\n",
+        "build/out.py": secret,
+    })  # fmt: skip
+    result = run_check(root, "secrets.repo")
+    assert set(found(result)) == {"app.py"}
+    assert "not a git repository: every file" in result.message
