@@ -69,7 +69,7 @@ class Planted:
 
 
 EXPECTED_TYPES = {
-    "app/settings.py": {"AWS Access Key", "Stripe Access Key"},
+    "app/settings.py": {"AWS Access Key", "Stripe Access Key", "Secret Keyword"},
     "app/auth.py": {"JSON Web Token"},
     "deploy/id_rsa": {"Private Key"},
     ".env": {"Secret Keyword"},

@@ -101,3 +101,18 @@ def test_the_proxy_only_serves_pypi(service):
         sock.sendall(b"CONNECT example.com:443 HTTP/1.1\r\n\r\n")
         assert sock.recv(100).startswith(b"HTTP/1.1 403")
     assert Path(service.ca_path).read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def run_deps(root: Path) -> CheckResult:
+    settings = load_settings(cwd=root, environ={})
+    [result] = run_plan(build_plan(settings, "pre", ["deps.audit"]), make_context(settings, {})).results
+    return result
+
+
+def test_the_environment_source_audits_every_installed_distribution(project, service):
+    root = project({"launch-gate.toml": '[deps]\nsource = "environment"\nrequest-timeout = 5\n'})
+    result = run_deps(root)
+    assert result.outcome is Outcome.PASS, result.message
+    assert "of the environment of" in result.message
+    audited = {r.split("/")[2] for r in service.requests if r.startswith("/pypi/")}
+    assert {"pytest", "pip-audit", "detect-secrets"} <= audited
