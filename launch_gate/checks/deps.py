@@ -48,30 +48,36 @@ class Audit:
     problem: str | None = None
 
 
-def choose_source(ctx: Context) -> Source:
+def choose_source(ctx: Context) -> Source | None:
+    """What to audit. `auto`: the configured requirements, else [project] dependencies, else a root
+    requirements.txt; never silently the environment launch-gate runs in (under pre-commit or the Action,
+    that is launch-gate's own, not the project's). None: nothing to audit."""
     table = ctx.settings.deps
-    kind = table.source
+    kind: str = table.source
+    requirements = list(table.requirements)
     if kind == "auto":
-        kind = (
-            "requirements" if table.requirements else "project" if _has_project(ctx.root) else "environment"
-        )
-    if kind == "requirements":
-        if not table.requirements:
-            raise ConfigError(
-                f"{ctx.settings.where('deps', 'source')} is 'requirements' but no requirements are listed."
-            )
-        for name in table.requirements:
-            if not (ctx.root / name).is_file():
-                raise ConfigError(
-                    f"{ctx.settings.where('deps', 'requirements')} names {name}, which does not exist."
-                )
-        args = [arg for name in table.requirements for arg in ("-r", str(ctx.root / name))]
-        if table.locked:
-            args += ["--no-deps", "--disable-pip"]
-        return Source(tuple(args), tuple(table.requirements), ", ".join(table.requirements))
+        if not requirements and not _has_project(ctx.root) and (ctx.root / "requirements.txt").is_file():
+            requirements = ["requirements.txt"]
+        kind = "requirements" if requirements else "project" if _has_project(ctx.root) else "none"
+    if kind == "none":
+        return None
     if kind == "project":
         return Source((str(ctx.root),), ("pyproject.toml",), "pyproject.toml's dependencies")
-    return Source((), (), f"the environment of {sys.executable}")
+    if kind == "environment":
+        return Source((), (), f"the environment of {sys.executable}")
+    if not requirements:
+        raise ConfigError(
+            f"{ctx.settings.where('deps', 'source')} is 'requirements' but no requirements are listed."
+        )
+    for name in requirements:
+        if not (ctx.root / name).is_file():
+            raise ConfigError(
+                f"{ctx.settings.where('deps', 'requirements')} names {name}, which does not exist."
+            )
+    args = [arg for name in requirements for arg in ("-r", str(ctx.root / name))]
+    if table.locked:
+        args += ["--no-deps", "--disable-pip"]
+    return Source(tuple(args), tuple(requirements), ", ".join(requirements))
 
 
 def _has_project(root: Path) -> bool:
@@ -198,6 +204,12 @@ def judge(ctx: Context, source: Source, audit: Audit, canary: Audit | None) -> V
 
 async def check_audit(ctx: Context) -> Verdict:
     source = choose_source(ctx)
+    if source is None:
+        return Verdict.of(
+            Outcome.SKIP,
+            "no Python dependencies found (no [deps] requirements, [project] dependencies or requirements.txt); "
+            'set [deps] source = "environment" to audit the environment launch-gate runs in.',
+        )
     table = ctx.settings.deps
     jobs = [run_pip_audit(table, source.args, ctx.root)]
     if table.canary:

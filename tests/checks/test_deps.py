@@ -116,3 +116,16 @@ def test_the_environment_source_audits_every_installed_distribution(project, ser
     assert "of the environment of" in result.message
     audited = {r.split("/")[2] for r in service.requests if r.startswith("/pypi/")}
     assert {"pytest", "pip-audit", "detect-secrets"} <= audited
+
+
+def test_auto_finds_a_root_requirements_file_and_never_silently_audits_the_environment(project, service):
+    assert (
+        run_deps(
+            project({"requirements.txt": "flask==0.12.2\n", "launch-gate.toml": "[deps]\nlocked = true\n"})
+        ).outcome
+        is Outcome.FAIL
+    )
+    (Path.cwd() / "requirements.txt").unlink()
+    result = run_deps(Path.cwd())
+    assert result.outcome is Outcome.SKIP
+    assert 'source = "environment"' in result.message
