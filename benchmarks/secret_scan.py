@@ -30,7 +30,7 @@ CORPUS_URL = (
     "https://files.pythonhosted.org/packages/8e/62/8336eff65bcbc8e4cb5d05b55faf041285951b6e80f33e2bff2024788f31/"
     "pygments-2.18.0.tar.gz"
 )
-CORPUS_SHA256 = "786ff802f32e91311bff3889f6e9a86e81505fe99f2735bb6d60ae0c5004f199"  # pragma: allowlist secret (a file hash)
+CORPUS_SHA256 = "786ff802f32e91311bff3889f6e9a86e81505fe99f2735bb6d60ae0c5004f199"  # pragma: allowlist secret
 Found = set[tuple[str, str, str]]
 LONG_LINES_LIMIT = 120.0
 DENSITY = 0.005  # one line in 200 holds a planted secret or decoy: many more than a real repository has

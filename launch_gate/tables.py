@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_settings import NoDecode
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -26,6 +26,10 @@ def split_list(value: object) -> object:
             return json.loads(stripped)
         return [part.strip() for part in stripped.split(",") if part.strip()]
     return value
+
+
+# A list of strings that an environment variable may also give as "a, b" or as JSON.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 
 
 class Table(BaseModel):
@@ -48,14 +52,9 @@ class Waiver(Table):
 class EnvTable(Table):
     """`[tool.launch-gate.env]`: which environment variables the deploy needs."""
 
-    required: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    required: CommaList = Field(default_factory=list)
     example_file: str | None = None
     settings_class: str | None = None
-
-    @field_validator("required", mode="before")
-    @classmethod
-    def _names(cls, value: object) -> object:
-        return split_list(value)
 
     @field_validator("required")
     @classmethod
@@ -77,34 +76,24 @@ class SecretsTable(Table):
     """`[tool.launch-gate.secrets]`: what the secret scans cover and which findings are accepted."""
 
     baseline: str | None = None
-    bundle_dirs: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    exclude: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    bundle_dirs: CommaList = Field(default_factory=list)
+    exclude: CommaList = Field(default_factory=list)
     base: str | None = None
     max_file_bytes: int = Field(default=25_000_000, gt=0)
     waivers: list[Waiver] = Field(default_factory=list)
-
-    @field_validator("bundle_dirs", "exclude", mode="before")
-    @classmethod
-    def _lists(cls, value: object) -> object:
-        return split_list(value)
 
 
 class DepsTable(Table):
     """`[tool.launch-gate.deps]`: what pip-audit audits, against which service, and accepted vulnerabilities."""
 
     source: Literal["auto", "requirements", "project", "environment"] = "auto"
-    requirements: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    requirements: CommaList = Field(default_factory=list)
     locked: bool = False
     canary: str = "django==3.2"
     service: Literal["pypi", "osv"] = "pypi"
     timeout: float = Field(default=600.0, gt=0)
     request_timeout: int = Field(default=15, gt=0)
     waivers: list[Waiver] = Field(default_factory=list)
-
-    @field_validator("requirements", mode="before")
-    @classmethod
-    def _lists(cls, value: object) -> object:
-        return split_list(value)
 
     @field_validator("canary")
     @classmethod

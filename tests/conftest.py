@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from launch_gate.config import load_settings
+from launch_gate.results import CheckResult
+from launch_gate.runner import build_plan, make_context, run_plan
+
 # Any HTTP(S) client a test starts by mistake goes to a closed port on loopback, never to the internet.
 NOWHERE = "http://127.0.0.1:9"
 OFFLINE = {"HTTPS_PROXY": NOWHERE, "https_proxy": NOWHERE, "HTTP_PROXY": NOWHERE, "http_proxy": NOWHERE}
@@ -51,6 +55,14 @@ def base_env(**extra: str) -> dict[str, str]:
     env.update(OFFLINE)
     env.update(extra)
     return env
+
+
+def run_check(root: Path, check_id: str, environ: Mapping[str, str] | None = None) -> CheckResult:
+    """One check, through the real settings loader and runner, against `environ`."""
+    settings = load_settings(cwd=root, environ={})
+    plan = build_plan(settings, "pre", [check_id])
+    [result] = run_plan(plan, make_context(settings, dict(environ or {}))).results
+    return result
 
 
 def run_cli(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from launch_gate.config import load_settings
 from launch_gate.results import CheckResult, Outcome
-from launch_gate.runner import build_plan, make_context, run_plan
+from tests.conftest import run_check
 from tests.vulnservice import VulnService
 
 LOCKED = '[deps]\nrequirements = ["requirements.txt"]\nlocked = true\nrequest-timeout = 3\n'
@@ -24,10 +23,9 @@ def service(tmp_path_factory, monkeypatch) -> Iterator[VulnService]:
 
 
 def audit(project, requirements: str, extra: str = "") -> CheckResult:
-    root = project({"launch-gate.toml": LOCKED + extra, "requirements.txt": requirements})
-    settings = load_settings(cwd=root, environ={})
-    [result] = run_plan(build_plan(settings, "pre", ["deps.audit"]), make_context(settings, {})).results
-    return result
+    return run_check(
+        project({"launch-gate.toml": LOCKED + extra, "requirements.txt": requirements}), "deps.audit"
+    )
 
 
 def test_a_vulnerable_dependency_fails_naming_id_package_and_versions(project, service):
@@ -87,9 +85,7 @@ def test_a_waiver_by_id_or_alias_accepts_until_it_expires(project, service):
 
 
 def test_missing_requirements_file_is_a_configuration_error(project):
-    root = project({"launch-gate.toml": '[deps]\nrequirements = ["nope.txt"]\n'})
-    settings = load_settings(cwd=root, environ={})
-    [result] = run_plan(build_plan(settings, "pre", ["deps.audit"]), make_context(settings, {})).results
+    result = run_check(project({"launch-gate.toml": '[deps]\nrequirements = ["nope.txt"]\n'}), "deps.audit")
     assert result.outcome is Outcome.ERROR
     assert "nope.txt, which does not exist" in result.message
 
@@ -104,9 +100,7 @@ def test_the_proxy_only_serves_pypi(service):
 
 
 def run_deps(root: Path) -> CheckResult:
-    settings = load_settings(cwd=root, environ={})
-    [result] = run_plan(build_plan(settings, "pre", ["deps.audit"]), make_context(settings, {})).results
-    return result
+    return run_check(root, "deps.audit")
 
 
 def test_the_environment_source_audits_every_installed_distribution(project, service):

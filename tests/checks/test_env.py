@@ -1,20 +1,10 @@
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from launch_gate.checks.env import placeholder_kind, read_example_file
-from launch_gate.config import load_settings
-from launch_gate.results import CheckResult, Outcome
-from launch_gate.runner import build_plan, make_context, run_plan
-
-
-def run_check(root: Path, check_id: str, environ: Mapping[str, str]) -> CheckResult:
-    settings = load_settings(cwd=root, environ={})
-    report = run_plan(build_plan(settings, "pre", [check_id]), make_context(settings, environ))
-    [result] = report.results
-    return result
-
+from launch_gate.results import Outcome
+from tests.conftest import run_check
 
 REQUIRED = '[env]\nrequired = ["DATABASE_URL", "SMTP_URL"]\n'
 

@@ -9,8 +9,7 @@ import pytest
 
 from launch_gate.config import load_settings
 from launch_gate.results import CheckResult, Outcome
-from launch_gate.runner import build_plan, make_context, run_plan
-from tests.conftest import base_env, run_cli
+from tests.conftest import base_env, run_check, run_cli
 from tests.planted import EXPECTED_TYPES, Planted
 from tests.test_hook import git
 
@@ -28,14 +27,6 @@ def repo(project, files: dict[str, str], config: str = "") -> Path:
     git("init", "-q", cwd=root)
     commit_all(root, "first")
     return root
-
-
-def run_check(root: Path, check_id: str, environ: dict[str, str] | None = None) -> CheckResult:
-    settings = load_settings(cwd=root, environ={})
-    [result] = run_plan(
-        build_plan(settings, "pre", [check_id]), make_context(settings, environ or {})
-    ).results
-    return result
 
 
 def found(result: CheckResult) -> dict[str, set[str]]:
