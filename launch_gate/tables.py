@@ -105,4 +105,44 @@ class DepsTable(Table):
         return value.strip()
 
 
-TABLES: dict[str, type[Table]] = {"env": EnvTable, "secrets": SecretsTable, "deps": DepsTable}
+class NetTable(Table):
+    """`[tool.launch-gate.net]`: how post-deploy checks reach the deployment (all optional)."""
+
+    nameservers: CommaList = Field(default_factory=list)  # HOST or HOST:PORT; default: the system's resolver
+    connect_to: CommaList = Field(default_factory=list)  # HOST:PORT:TO_HOST:TO_PORT, as curl's --connect-to
+    ca_bundle: str | None = None  # extra CA certificates (PEM) to trust, beside the system's
+    probe_timeout: float = Field(default=10.0, gt=0)  # seconds for one HTTP request or DNS lookup
+
+    @field_validator("connect_to")
+    @classmethod
+    def _routes(cls, value: list[str]) -> list[str]:
+        from launch_gate.errors import ConfigError
+        from launch_gate.net.http import ConnectTo
+
+        for entry in value:
+            try:
+                ConnectTo.parse(entry)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("nameservers")
+    @classmethod
+    def _servers(cls, value: list[str]) -> list[str]:
+        from launch_gate.errors import ConfigError
+        from launch_gate.net.dns import parse_nameserver
+
+        for entry in value:
+            try:
+                parse_nameserver(entry)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
+TABLES: dict[str, type[Table]] = {
+    "env": EnvTable,
+    "secrets": SecretsTable,
+    "deps": DepsTable,
+    "net": NetTable,
+}

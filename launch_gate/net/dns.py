@@ -1,0 +1,100 @@
+"""DNS lookups that keep "absent" apart from "could not verify".
+
+NXDOMAIN and an answer with no records of the type mean the record is absent (a check may fail on that);
+SERVFAIL, REFUSED, timeouts and malformed answers mean the question was not answered (an error, never a pass
+and never "absent").
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+
+from launch_gate.errors import ConfigError
+
+
+class Status(enum.StrEnum):
+    FOUND = "found"
+    ABSENT = "absent"
+    UNANSWERED = "unanswered"
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str
+    rdtype: str
+    status: Status
+    records: tuple[str, ...] = ()
+    detail: str = ""
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """`1.1.1.1`, `127.0.0.1:5353` or `[::1]:5353`."""
+    host, port = text, 53
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else 53
+    elif text.count(":") == 1:
+        host, _, raw = text.partition(":")
+        if not raw.isdigit():
+            raise ConfigError(f"nameserver {text!r} must be HOST or HOST:PORT, e.g. 127.0.0.1:5353")
+        port = int(raw)
+    return host, port
+
+
+def resolver(nameservers: Sequence[str] = (), timeout: float = 5.0) -> dns.asyncresolver.Resolver:
+    """The system's resolver, or one that asks only the given nameservers (all on one port)."""
+    if not nameservers:
+        made = dns.asyncresolver.Resolver()
+    else:
+        parsed = [parse_nameserver(n) for n in nameservers]
+        ports = {port for _, port in parsed}
+        if len(ports) > 1:
+            raise ConfigError("all nameservers must use the same port (dnspython asks them all on one port).")
+        made = dns.asyncresolver.Resolver(configure=False)
+        made.nameservers = [host for host, _ in parsed]
+        made.port = ports.pop()
+    made.lifetime = timeout
+    made.timeout = timeout
+    return made
+
+
+async def lookup(res: dns.asyncresolver.Resolver, name: str, rdtype: str) -> Answer:
+    try:
+        answer = await res.resolve(name, rdtype, raise_on_no_answer=False)
+    except dns.resolver.NXDOMAIN:
+        return Answer(name, rdtype, Status.ABSENT, detail=f"{name} does not exist (NXDOMAIN)")
+    except dns.resolver.NoNameservers as exc:
+        return Answer(
+            name, rdtype, Status.UNANSWERED, detail=f"no nameserver answered for {name} ({_why(exc)})"
+        )
+    except dns.exception.Timeout:
+        return Answer(name, rdtype, Status.UNANSWERED, detail=f"{rdtype} lookup of {name} timed out")
+    except dns.exception.DNSException as exc:
+        return Answer(
+            name, rdtype, Status.UNANSWERED, detail=f"{rdtype} lookup of {name} failed: {type(exc).__name__}"
+        )
+    if answer.rrset is None:
+        return Answer(name, rdtype, Status.ABSENT, detail=f"{name} has no {rdtype} records")
+    records = tuple(sorted(_text(r) for r in answer.rrset))
+    return Answer(name, rdtype, Status.FOUND, records)
+
+
+def _why(exc: dns.resolver.NoNameservers) -> str:
+    text = str(exc)
+    for code in ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR"):
+        if code in text:
+            return code
+    return "no usable answer"
+
+
+def _text(rdata: object) -> str:
+    strings = getattr(rdata, "strings", None)
+    if strings is not None:  # TXT: the joined character-strings, as SPF and DMARC read them
+        return b"".join(strings).decode("utf-8", errors="replace")
+    return str(rdata)
