@@ -26,7 +26,7 @@ from pydantic_settings import (
 )
 
 from launch_gate.errors import ConfigError
-from launch_gate.tables import TABLES, DepsTable, EnvTable, NetTable, SecretsTable, kebab
+from launch_gate.tables import TABLES, DepsTable, EmailTable, EnvTable, NetTable, SecretsTable, kebab
 
 ENV_PREFIX = "LAUNCH_GATE_"
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     secrets: SecretsTable = Field(default_factory=SecretsTable)
     deps: DepsTable = Field(default_factory=DepsTable)
     net: NetTable = Field(default_factory=NetTable)
+    email: EmailTable = Field(default_factory=EmailTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)

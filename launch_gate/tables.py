@@ -140,9 +140,18 @@ class NetTable(Table):
         return value
 
 
+class EmailTable(Table):
+    """`[tool.launch-gate.email]`: the domain your mail comes from and what its DNS must say."""
+
+    domain: str | None = None  # default: the organizational domain of `target`
+    dkim_selectors: CommaList = Field(default_factory=list)  # e.g. ["google", "s1"]: ask your mail provider
+    dmarc_min_policy: Literal["none", "quarantine", "reject"] = "quarantine"
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
     "deps": DepsTable,
     "net": NetTable,
+    "email": EmailTable,
 }

@@ -60,7 +60,7 @@ def base_env(**extra: str) -> dict[str, str]:
 def run_check(root: Path, check_id: str, environ: Mapping[str, str] | None = None) -> CheckResult:
     """One check, through the real settings loader and runner, against `environ`."""
     settings = load_settings(cwd=root, environ={})
-    plan = build_plan(settings, "pre", [check_id])
+    plan = build_plan(settings, "all", [check_id])
     [result] = run_plan(plan, make_context(settings, dict(environ or {}))).results
     return result
 

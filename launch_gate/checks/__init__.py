@@ -42,6 +42,6 @@ class Check:
 
 def all_checks() -> tuple[Check, ...]:
     """Every built-in check, in report order."""
-    from launch_gate.checks import deps, env, secrets
+    from launch_gate.checks import deps, email_auth, env, secrets
 
-    return (*env.CHECKS, *secrets.CHECKS, *deps.CHECKS)
+    return (*env.CHECKS, *secrets.CHECKS, *deps.CHECKS, *email_auth.CHECKS)
