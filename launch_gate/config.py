@@ -26,7 +26,17 @@ from pydantic_settings import (
 )
 
 from launch_gate.errors import ConfigError
-from launch_gate.tables import TABLES, DepsTable, EmailTable, EnvTable, NetTable, SecretsTable, kebab
+from launch_gate.tables import (
+    TABLES,
+    DepsTable,
+    DnsTable,
+    EmailTable,
+    EnvTable,
+    NetTable,
+    SecretsTable,
+    TlsTable,
+    kebab,
+)
 
 ENV_PREFIX = "LAUNCH_GATE_"
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
@@ -71,6 +81,8 @@ class Settings(BaseSettings):
     deps: DepsTable = Field(default_factory=DepsTable)
     net: NetTable = Field(default_factory=NetTable)
     email: EmailTable = Field(default_factory=EmailTable)
+    dns: DnsTable = Field(default_factory=DnsTable)
+    tls: TlsTable = Field(default_factory=TlsTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)

@@ -148,10 +148,26 @@ class EmailTable(Table):
     dmarc_min_policy: Literal["none", "quarantine", "reject"] = "quarantine"
 
 
+class DnsTable(Table):
+    """`[tool.launch-gate.dns]`: the names that must resolve (labels under the domain, or full names)."""
+
+    subdomains: CommaList = Field(default_factory=list)  # e.g. ["www", "api", "admin"]
+
+
+class TlsTable(Table):
+    """`[tool.launch-gate.tls]`: certificate expiry thresholds and extra hosts to check."""
+
+    hosts: CommaList = Field(default_factory=list)  # besides the target's host and its apex/www twin
+    warn_days: int = Field(default=30, gt=0)
+    fail_days: int = Field(default=7, gt=0)
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
     "deps": DepsTable,
     "net": NetTable,
     "email": EmailTable,
+    "dns": DnsTable,
+    "tls": TlsTable,
 }

@@ -85,10 +85,12 @@ App = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[N
 
 
 @contextmanager
-def tls_server(app: App, hostnames: list[str], tmp: Path) -> Iterator[tuple[int, Path]]:
+def tls_server(
+    app: App, hostnames: list[str], tmp: Path, not_before: Any = None, not_after: Any = None
+) -> Iterator[tuple[int, Path]]:
     """uvicorn serving `app` over TLS with a trustme certificate for `hostnames`; yields (port, CA file)."""
     ca = trustme.CA()
-    cert = ca.issue_cert(*hostnames)
+    cert = ca.issue_cert(*hostnames, not_before=not_before, not_after=not_after)
     key_file, cert_file, ca_file = tmp / "server.key", tmp / "server.pem", tmp / "ca.pem"
     cert.private_key_pem.write_to_path(str(key_file))
     cert.cert_chain_pems[0].write_to_path(str(cert_file))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from launch_gate.config import Settings
 from launch_gate.results import Phase, Verdict
@@ -16,6 +17,7 @@ class Context:
 
     settings: Settings
     environ: Mapping[str, str]
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # probes checks share
 
     @property
     def root(self) -> Path:
@@ -42,6 +44,6 @@ class Check:
 
 def all_checks() -> tuple[Check, ...]:
     """Every built-in check, in report order."""
-    from launch_gate.checks import deps, email_auth, env, secrets
+    from launch_gate.checks import deps, dns_records, email_auth, env, secrets, tls
 
-    return (*env.CHECKS, *secrets.CHECKS, *deps.CHECKS, *email_auth.CHECKS)
+    return (*env.CHECKS, *secrets.CHECKS, *deps.CHECKS, *dns_records.CHECKS, *tls.CHECKS, *email_auth.CHECKS)

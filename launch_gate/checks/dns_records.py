@@ -1,0 +1,94 @@
+"""DNS checks: every name the product uses resolves; a CAA record says who may issue its certificates."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from launch_gate.checks import Check, Context
+from launch_gate.checks.email_auth import organizational_domain
+from launch_gate.net import dns_resolver
+from launch_gate.net.dns import Status, lookup
+from launch_gate.results import Finding, Outcome, Phase, Verdict
+
+
+def target_host(ctx: Context) -> str | None:
+    host = urlsplit(ctx.settings.target or "").hostname
+    return host.lower().rstrip(".") if host else None
+
+
+def twin(host: str) -> str:
+    """www.example.com <-> example.com (only for the organizational domain and its www)."""
+    apex = organizational_domain(host)
+    return apex if host == f"www.{apex}" else f"www.{apex}" if host == apex else host
+
+
+def names_to_resolve(ctx: Context, host: str) -> list[str]:
+    apex = organizational_domain(host)
+    names = [host, twin(host)]
+    for entry in ctx.settings.dns.subdomains:
+        entry = entry.lower().rstrip(".")
+        names.append(entry if entry.endswith(apex) and "." in entry else f"{entry}.{apex}")
+    return list(dict.fromkeys(names))
+
+
+def _no_target() -> Verdict:
+    return Verdict.of(Outcome.SKIP, "no target: set `target` (the canonical URL) to check DNS.")
+
+
+async def check_resolves(ctx: Context) -> Verdict:
+    host = target_host(ctx)
+    if host is None:
+        return _no_target()
+    res = dns_resolver(ctx.settings)
+    missing, unanswered, found = [], [], []
+    for name in names_to_resolve(ctx, host):
+        answers = [await lookup(res, name, rdtype) for rdtype in ("A", "AAAA")]
+        if any(a.status is Status.FOUND for a in answers):
+            found.append(f"{name} ({', '.join(r for a in answers for r in a.records)})")
+        elif any(a.status is Status.UNANSWERED for a in answers):
+            unanswered.append(Finding(next(a.detail for a in answers if a.status is Status.UNANSWERED)))
+        else:
+            missing.append(Finding(f"{name} has no A or AAAA record"))
+    if missing:
+        names = ", ".join(f.message.split(" ", 1)[0] for f in missing)
+        return Verdict.of(
+            Outcome.FAIL,
+            f"{names} do not resolve: visitors get 'site not found'. Add the DNS records.",
+            missing,
+        )
+    if unanswered:
+        return Verdict.of(Outcome.ERROR, f"could not verify: {unanswered[0].message}", unanswered)
+    return Verdict.of(Outcome.PASS, f"all resolve: {'; '.join(found)}")
+
+
+async def check_caa(ctx: Context) -> Verdict:
+    host = target_host(ctx)
+    if host is None:
+        return _no_target()
+    res = dns_resolver(ctx.settings)
+    apex = organizational_domain(host)
+    labels = host.split(".")
+    # RFC 8659: the closest CAA record set up the tree applies; stop at the organizational domain.
+    for start in range(len(labels) - len(apex.split(".")) + 1):
+        name = ".".join(labels[start:])
+        answer = await lookup(res, name, "CAA")
+        if answer.status is Status.UNANSWERED:
+            return Verdict.of(Outcome.ERROR, f"could not verify: {answer.detail}")
+        if answer.status is Status.FOUND:
+            return Verdict.of(Outcome.PASS, f"CAA at {name}: {'; '.join(answer.records)}")
+    return Verdict.of(
+        Outcome.WARN,
+        f"no CAA record for {host} or {apex}: any certificate authority may issue for it. Add e.g. "
+        f'`{apex}. CAA 0 issue "letsencrypt.org"`.',
+    )
+
+
+CHECKS = (
+    Check(
+        "dns.resolves",
+        Phase.POST,
+        "the target, its apex/www twin and configured subdomains resolve",
+        check_resolves,
+    ),
+    Check("dns.caa", Phase.POST, "a CAA record limits who may issue certificates (warning)", check_caa),
+)
