@@ -85,6 +85,33 @@ App = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[N
 
 
 @contextmanager
+def _uvicorn(app: App, **ssl: str) -> Iterator[int]:
+    """uvicorn on a loopback socket bound first, so the port is known before it starts; yields the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **ssl))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(200):  # bounded wait for start-up
+        if server.started:
+            break
+        time.sleep(0.025)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextmanager
+def http_server(app: App) -> Iterator[int]:
+    """uvicorn serving `app` over plain HTTP on loopback."""
+    with _uvicorn(app) as port:
+        yield port
+
+
+@contextmanager
 def tls_server(
     app: App, hostnames: list[str], tmp: Path, not_before: Any = None, not_after: Any = None
 ) -> Iterator[tuple[int, Path]]:
@@ -95,21 +122,5 @@ def tls_server(
     cert.private_key_pem.write_to_path(str(key_file))
     cert.cert_chain_pems[0].write_to_path(str(cert_file))
     ca.cert_pem.write_to_path(str(ca_file))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, ssl_keyfile=str(key_file), ssl_certfile=str(cert_file), log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):  # bounded wait for start-up
-        if server.started:
-            break
-        time.sleep(0.025)
-    try:
-        yield sock.getsockname()[1], ca_file
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with _uvicorn(app, ssl_keyfile=str(key_file), ssl_certfile=str(cert_file)) as port:
+        yield port, ca_file

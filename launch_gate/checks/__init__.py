@@ -44,6 +44,7 @@ class Check:
 
 def all_checks() -> tuple[Check, ...]:
     """Every built-in check, in report order."""
-    from launch_gate.checks import deps, dns_records, email_auth, env, secrets, tls
+    from launch_gate.checks import deps, dns_records, email_auth, env, secrets, tls, web
 
-    return (*env.CHECKS, *secrets.CHECKS, *deps.CHECKS, *dns_records.CHECKS, *tls.CHECKS, *email_auth.CHECKS)
+    areas = (env, secrets, deps, dns_records, tls, web, email_auth)
+    return tuple(check for area in areas for check in area.CHECKS)

@@ -1,0 +1,241 @@
+"""What a visitor's browser sees: the canonical domain and its redirects, security headers, exposed files and
+error pages. Every request goes through the shared client (connect-to, CA bundle, timeouts); a host that cannot
+be reached makes a check an error, never a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from launch_gate.checks import Check, Context
+from launch_gate.checks.dns_records import target_host, twin
+from launch_gate.errors import CouldNotVerify
+from launch_gate.net import http_client
+from launch_gate.results import Finding, Outcome, Phase, Verdict
+
+MAX_FOLLOW = 10
+PERMANENT = (301, 308)
+YEAR = 31_536_000
+EXPOSED = {
+    "/.env": re.compile(r"(?m)^[A-Z][A-Z0-9_]*\s*="),
+    "/.git/config": re.compile(r"\[core\]"),
+    "/.git/HEAD": re.compile(r"^ref: refs/"),
+    "/backup.zip": re.compile(r"^PK"),
+    "/db.sql": re.compile(r"(?i)(create table|insert into)"),
+    "/.DS_Store": re.compile(r"Bud1"),
+    "/phpinfo.php": re.compile(r"(?i)phpinfo\(\)|PHP Version"),
+    "/__debug__/": re.compile(r"(?i)debug toolbar|djdt"),
+}
+STACK_TRACES = re.compile(
+    r"Traceback \(most recent call last\)|Werkzeug Debugger|django\.core\.|DEBUG = True|"
+    r"at [\w$.<>]+ \([^)]*:\d+:\d+\)|Exception in thread|Stack trace:|NoMethodError|ActionController::|"
+    r"System\.\w+Exception|at java\.|SQLSTATE\[|Fatal error: .* on line \d+"
+)
+
+
+def _target(ctx: Context) -> tuple[str, str] | None:
+    target = ctx.settings.target
+    host = target_host(ctx)
+    return (target, host) if target and host else None
+
+
+async def _get(http: httpx.AsyncClient, url: str, **kwargs: object) -> httpx.Response:
+    try:
+        return await http.get(url, **kwargs)  # type: ignore[arg-type]
+    except httpx.HTTPError as exc:
+        raise CouldNotVerify(f"GET {url} failed ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass(frozen=True)
+class Hop:
+    url: str
+    status: int
+    location: str | None
+
+
+async def follow(http: httpx.AsyncClient, url: str) -> tuple[list[Hop], str | None]:
+    """Every hop from `url`, and a problem (loop, too many hops) if following stopped early."""
+    hops: list[Hop] = []
+    seen = set()
+    for _ in range(MAX_FOLLOW):
+        if url in seen:
+            return hops, "loop"
+        seen.add(url)
+        response = await _get(http, url)
+        location = response.headers.get("location")
+        hops.append(Hop(url, response.status_code, location))
+        if not (300 <= response.status_code < 400 and location):
+            return hops, None
+        url = str(httpx.URL(url).join(location))
+    return hops, f"more than {MAX_FOLLOW} redirects"
+
+
+def _chain(hops: list[Hop]) -> str:
+    return " -> ".join(f"{h.url} ({h.status})" for h in hops) + (
+        f" -> {hops[-1].location}" if hops[-1].location else ""
+    )
+
+
+async def check_redirects(ctx: Context) -> Verdict:
+    found = _target(ctx)
+    if found is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to the canonical URL.")
+    target, host = found
+    canonical = urlsplit(target)
+    probe_path = f"/launch-gate-probe-{secrets.token_hex(3)}?from=launch-gate"
+    expected = urlunsplit(
+        (canonical.scheme, canonical.netloc, probe_path.split("?")[0], "from=launch-gate", "")
+    )
+    problems: list[Finding] = []
+    async with http_client(ctx.settings) as http:
+        for scheme in ("http", "https"):
+            for name in dict.fromkeys([host, twin(host)]):
+                start = f"{scheme}://{name}{probe_path}"
+                hops, stopped = await follow(http, start)
+                chain = _chain(hops)
+                if stopped:
+                    problems.append(Finding(f"{start}: {stopped}: {chain}"))
+                    continue
+                final = hops[-1].url
+                redirects = hops[:-1]
+                if final != expected:
+                    problems.append(Finding(f"{start} ends at {final}, not {expected}: {chain}"))
+                if len(redirects) > 2:
+                    problems.append(Finding(f"{start} takes {len(redirects)} redirects (at most 2): {chain}"))
+                temporary = [h for h in redirects if h.status not in PERMANENT]
+                if temporary:
+                    problems.append(
+                        Finding(f"{temporary[0].url} redirects with {temporary[0].status}; use 301 or 308")
+                    )
+                if scheme == "http" and redirects:
+                    first = urlsplit(str(httpx.URL(start).join(redirects[0].location or "")))
+                    if first.scheme != "https" or first.hostname != name:
+                        problems.append(
+                            Finding(f"{start} first goes to {first.geturl()}, not https://{name}: {chain}")
+                        )
+    if problems:
+        return Verdict.of(Outcome.FAIL, f"{len(problems)} redirect problems: {problems[0].message}", problems)
+    return Verdict.of(
+        Outcome.PASS, f"every http/https, apex/www variant ends at {canonical.scheme}://{canonical.netloc}"
+    )
+
+
+async def _canonical_response(ctx: Context) -> httpx.Response | None:
+    found = _target(ctx)
+    if found is None:
+        return None
+    async with http_client(ctx.settings) as http:
+        return await _get(http, found[0])
+
+
+async def check_hsts(ctx: Context) -> Verdict:
+    response = await _canonical_response(ctx)
+    if response is None or not str(response.url).startswith("https://"):
+        return Verdict.of(Outcome.SKIP, "no https target: set `target` to check HSTS.")
+    header = response.headers.get("strict-transport-security")
+    if header is None:
+        return Verdict.of(
+            Outcome.FAIL,
+            "no Strict-Transport-Security header: browsers may still try http. Send "
+            "`Strict-Transport-Security: max-age=31536000; includeSubDomains`.",
+        )
+    directives = {d.strip().split("=")[0].lower(): d.strip() for d in header.split(";") if d.strip()}
+    age = re.search(r"max-age\s*=\s*\"?(\d+)", header, re.IGNORECASE)
+    problems = []
+    if age is None or int(age[1]) < YEAR:
+        problems.append(f"max-age is {age[1] if age else 'missing'} (at least {YEAR}, one year)")
+    if "includesubdomains" not in directives:
+        problems.append("no includeSubDomains")
+    if problems:
+        return Verdict.of(Outcome.FAIL, f"HSTS is too weak: {'; '.join(problems)}.")
+    preload = "preload-ready" if "preload" in directives else "not marked preload (optional)"
+    return Verdict.of(Outcome.PASS, f"HSTS: {header} ({preload})")
+
+
+async def check_security_headers(ctx: Context) -> Verdict:
+    response = await _canonical_response(ctx)
+    if response is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check security headers.")
+    h = response.headers
+    csp = h.get("content-security-policy", "")
+    missing = []
+    if not csp:
+        missing.append("Content-Security-Policy")
+    if h.get("x-content-type-options", "").lower() != "nosniff":
+        missing.append("X-Content-Type-Options: nosniff")
+    if not h.get("x-frame-options") and "frame-ancestors" not in csp:
+        missing.append("X-Frame-Options or CSP frame-ancestors (clickjacking)")
+    if not h.get("referrer-policy"):
+        missing.append("Referrer-Policy")
+    if missing:
+        return Verdict.of(
+            Outcome.FAIL, f"missing security headers on {response.url}: {', '.join(missing)}.",
+            [Finding(m) for m in missing],
+        )  # fmt: skip
+    return Verdict.of(Outcome.PASS, "CSP, nosniff, frame protection and Referrer-Policy are set")
+
+
+async def check_exposed_files(ctx: Context) -> Verdict:
+    found = _target(ctx)
+    if found is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check for exposed files.")
+    base = found[0].rstrip("/")
+    async with http_client(ctx.settings) as http:
+        responses = await asyncio.gather(*(_get(http, base + path) for path in EXPOSED))
+    exposed = [
+        Finding(f"{path} is served ({r.status_code}, {len(r.content)} bytes)")
+        for (path, pattern), r in zip(EXPOSED.items(), responses, strict=True)
+        if r.status_code == 200 and pattern.search(r.text[:4096])
+    ]
+    if exposed:
+        return Verdict.of(
+            Outcome.FAIL,
+            f"exposed to anyone: {exposed[0].message}. Block these paths at the web server or CDN.",
+            exposed,
+        )
+    return Verdict.of(Outcome.PASS, f"none of {len(EXPOSED)} well-known sensitive paths is served")
+
+
+async def check_error_pages(ctx: Context) -> Verdict:
+    found = _target(ctx)
+    if found is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check error pages.")
+    base = found[0].rstrip("/")
+    paths = [f"/launch-gate-missing-{secrets.token_hex(4)}", "/%ff%fe", f"/?id='{secrets.token_hex(2)}"]
+    async with http_client(ctx.settings) as http:
+        responses = await asyncio.gather(*(_get(http, base + p) for p in paths))
+    leaks = [
+        Finding(f"{r.request.url} ({r.status_code}) shows {m[0]!r}")
+        for r in responses
+        if (m := STACK_TRACES.search(r.text[:200_000]))
+    ]
+    if leaks:
+        return Verdict.of(
+            Outcome.FAIL, f"an error page shows debug output: {leaks[0].message}. Turn debug mode off.", leaks
+        )
+    return Verdict.of(Outcome.PASS, f"no stack trace or debug output on {len(paths)} error pages")
+
+
+CHECKS = (
+    Check(
+        "domain.redirects",
+        Phase.POST,
+        "every http/https, apex/www variant ends at the canonical URL, permanently, in <= 2 hops",
+        check_redirects,
+    ),
+    Check("headers.hsts", Phase.POST, "HSTS with max-age >= 1 year and includeSubDomains", check_hsts),
+    Check(
+        "headers.security",
+        Phase.POST,
+        "CSP, X-Content-Type-Options, frame protection, Referrer-Policy",
+        check_security_headers,
+    ),
+    Check("exposure.files", Phase.POST, "/.env, /.git, backups and debug pages are not served", check_exposed_files),
+    Check("exposure.errors", Phase.POST, "404 and error pages show no stack trace or debug output", check_error_pages),
+)  # fmt: skip
