@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="list every check with its id and phase")
 
+    demo = commands.add_parser("demo", help="start the bundled demo deployment on loopback, gate it, stop it")
+    demo.add_argument(
+        "--broken", action="store_true", help="with a set of misconfigurations, to see failures"
+    )
+    demo.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="one misconfiguration (repeatable)"
+    )
+    demo.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
+
     hook = commands.add_parser("install-hook", help="install a git pre-push hook that runs the pre phase")
     hook.add_argument("--force", action="store_true", help="overwrite an existing pre-push hook")
     return parser
@@ -130,11 +139,35 @@ def _list_checks() -> int:
     return ExitCode.READY
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from launch_gate import demo
+
+    faults = set(args.fault) | (set(demo.BROKEN) if args.broken else set())
+    unknown = faults - demo.FAULTS
+    if unknown:
+        raise ConfigError(
+            f"unknown --fault {', '.join(sorted(unknown))}; known: {', '.join(sorted(demo.FAULTS))}."
+        )
+    with demo.running(faults) as running:
+        print(f"Started the demo deployment of {running.target} on 127.0.0.1 (DNS, SMTP, http and https)")
+        if faults:
+            print(f"with misconfigurations: {', '.join(sorted(faults))}")
+        print(f"Gating it with {running.config}:\n", flush=True)
+        argv = ["check", "--phase", "post", "--config", str(running.config)]
+        if args.report_json:
+            argv += ["--report-json", str(args.report_json)]
+        code = main(argv)
+    print("Stopped the demo deployment.")
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "list":
             return _list_checks()
+        if args.command == "demo":
+            return _demo(args)
         if args.command == "install-hook":
             from launch_gate.hook import install_hook
 

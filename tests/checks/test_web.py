@@ -5,9 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from launch_gate.demo.site import APEX, CANONICAL, Edge
 from launch_gate.results import Outcome
 from tests.conftest import run_check
-from tests.edge import APEX, CANONICAL, Edge
 from tests.servers import http_server, tls_server
 
 

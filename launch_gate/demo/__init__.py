@@ -1,0 +1,150 @@
+"""A real marketplace deployment on loopback, to gate against: `launch-gate demo`, our tests, curious users.
+
+It starts an authoritative DNS server for example.test, an SMTP server that receives the app's DKIM-signed
+mail, and the site (edge + app) over http and https with certificates from a local CA, all on 127.0.0.1 at
+ports chosen at start. The gate reaches it only through public settings (nameservers, connect-to, a CA
+bundle) written to a launch-gate.toml, as a user testing a deploy before DNS cut-over would.
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from launch_gate.demo.dns import DnsServer, Zone
+from launch_gate.demo.mail import Inbox, Sender, smtp_server
+from launch_gate.demo.serve import http_server, tls_server
+from launch_gate.demo.site import APEX, CANONICAL, Edge
+
+SELECTOR = "s1"
+EDGE_FAULTS = {"temporary-redirect", "loop", "drop-path", "http-skips-https", "no-hsts", "weak-hsts", "no-csp",
+               "exposed-env", "exposed-git", "stack-trace"}  # fmt: skip
+DNS_FAULTS = {
+    "spf-too-many",
+    "spf-plus-all",
+    "dmarc-none",
+    "no-dmarc",
+    "no-dkim",
+    "no-caa",
+    "no-mx",
+    "dns-servfail",
+}
+TLS_FAULTS = {"expired-cert", "expiring-cert", "wrong-host-cert"}
+FAULTS = frozenset(EDGE_FAULTS | DNS_FAULTS | TLS_FAULTS)
+BROKEN = frozenset(
+    {"temporary-redirect", "no-hsts", "exposed-env", "stack-trace", "spf-too-many", "dmarc-none"}
+)
+
+
+def _txt(text: str) -> str:
+    """Zone-file TXT data, split into character-strings of at most 255 bytes."""
+    return " ".join(f'"{text[i : i + 250]}"' for i in range(0, len(text), 250))
+
+
+def zone(dkim_public: bytes, faults: Iterable[str] = ()) -> Zone:
+    faults = set(faults)
+    p = base64.b64encode(dkim_public).decode()
+    spf = "v=spf1 ip4:127.0.0.0/8 include:_spf.mail.example.test -all"
+    if "spf-too-many" in faults:
+        spf = "v=spf1 " + " ".join(f"include:i{n}.example.test" for n in range(11)) + " -all"
+    if "spf-plus-all" in faults:
+        spf = "v=spf1 ip4:127.0.0.0/8 +all"
+    policy = "none" if "dmarc-none" in faults else "reject"
+    records: Zone = {
+        (APEX, "A"): ["127.0.0.1"],
+        (CANONICAL, "A"): ["127.0.0.1"],
+        (f"api.{APEX}", "A"): ["127.0.0.1"],
+        (f"admin.{APEX}", "A"): ["127.0.0.1"],
+        (f"mail.{APEX}", "A"): ["127.0.0.1"],
+        (APEX, "MX"): [f"10 mail.{APEX}."],
+        (APEX, "TXT"): [_txt(spf)],
+        ("_spf.mail.example.test", "TXT"): [_txt("v=spf1 ip4:127.0.0.1 -all")],
+        (f"_dmarc.{APEX}", "TXT"): [_txt(f"v=DMARC1; p={policy}; rua=mailto:dmarc@{APEX}")],
+        (f"{SELECTOR}._domainkey.{APEX}", "TXT"): [_txt(f"v=DKIM1; k=rsa; p={p}")],
+        (APEX, "CAA"): ['0 issue "letsencrypt.org"'],
+    }
+    records.update({(f"i{n}.example.test", "TXT"): [_txt("v=spf1 -all")] for n in range(11)})
+    drops = {"no-dmarc": (f"_dmarc.{APEX}", "TXT"), "no-dkim": (f"{SELECTOR}._domainkey.{APEX}", "TXT"),
+             "no-caa": (APEX, "CAA"), "no-mx": (APEX, "MX")}  # fmt: skip
+    for fault, key in drops.items():
+        if fault in faults:
+            del records[key]
+    return records
+
+
+@dataclass
+class Demo:
+    """The running demo: its config file, the site (with the app's users and bookings) and the inbox."""
+
+    faults: frozenset[str] = frozenset()
+    config: Path = Path()
+    site: Edge = field(default_factory=Edge)
+    inbox: Inbox = field(default_factory=Inbox)
+    dns: DnsServer | None = None
+
+    @property
+    def target(self) -> str:
+        return f"https://{CANONICAL}/"
+
+
+def _certificate_dates(faults: frozenset[str]) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    if "expired-cert" in faults:
+        return now - timedelta(days=90), now - timedelta(days=1)
+    if "expiring-cert" in faults:
+        return now - timedelta(days=87), now + timedelta(days=3)
+    return now - timedelta(days=1), now + timedelta(days=89)
+
+
+def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> str:
+    routes = [
+        f"{h}:{p}:127.0.0.1:{to}" for h in (CANONICAL, APEX) for p, to in ((80, http_port), (443, https_port))
+    ]
+    return (
+        "# Written by launch-gate demo: the demo deployment, reached through public settings only.\n"
+        f'environment = "demo"\ntarget = "https://{CANONICAL}/"\ntimeout = 60\n\n'
+        f'[net]\nnameservers = ["{dns.address}"]\nconnect-to = {routes!r}\n'
+        f'ca-bundle = "{ca_file}"\nprobe-timeout = 5\n\n'
+        '[dns]\nsubdomains = ["api", "admin"]\n\n'
+        f'[email]\ndkim-selectors = ["{SELECTOR}"]\n'
+    ).replace("'", '"')
+
+
+@contextmanager
+def running(faults: Iterable[str] = ()) -> Iterator[Demo]:
+    """Start everything, yield the demo, stop everything (also on errors)."""
+    chosen = frozenset(faults)
+    unknown = chosen - FAULTS
+    if unknown:
+        raise ValueError(
+            f"unknown demo faults: {', '.join(sorted(unknown))}; known: {', '.join(sorted(FAULTS))}"
+        )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="launch-gate-demo-")))
+        inbox, smtp_port = stack.enter_context(smtp_server())
+        site = Edge(faults=set(chosen & EDGE_FAULTS), mailer=Sender(smtp_port, APEX, SELECTOR, private))
+        dns = stack.enter_context(DnsServer(zone(public, chosen)).running())
+        if "dns-servfail" in chosen:
+            dns.mode = "servfail"
+        http_port = stack.enter_context(http_server(site))
+        names = ["www.wrong.test"] if "wrong-host-cert" in chosen else [CANONICAL, APEX]
+        not_before, not_after = _certificate_dates(chosen)
+        https_port, ca_file = stack.enter_context(tls_server(site, names, tmp, not_before, not_after))
+        config = tmp / "launch-gate.toml"
+        config.write_text(_config(dns, http_port, https_port, ca_file), encoding="utf-8")
+        yield Demo(chosen, config, site, inbox, dns)

@@ -1,0 +1,87 @@
+"""The bundled demo deployment: README's one command, its faults, and the app behind it."""
+
+import asyncio
+import json
+
+import dkim
+import dns.resolver
+import pytest
+
+from launch_gate import demo
+from launch_gate.config import load_settings
+from launch_gate.net import http_client
+from tests.conftest import run_cli
+
+
+def test_the_clean_demo_is_ready(tmp_path):
+    done = run_cli("demo", "--report-json", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "READY to launch" in done.stdout
+    assert "Stopped the demo deployment." in done.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {c["outcome"] for c in report["checks"]} == {"pass"}
+    assert len(report["checks"]) >= 13
+
+
+def test_the_broken_demo_fails_each_misconfiguration(tmp_path):
+    done = run_cli("demo", "--broken", "--report-json", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert done.returncode == 1
+    failed = {
+        c["id"] for c in json.loads((tmp_path / "r.json").read_text())["checks"] if c["outcome"] == "fail"
+    }
+    assert failed == {
+        "domain.redirects",
+        "headers.hsts",
+        "exposure.files",
+        "exposure.errors",
+        "email.spf",
+        "email.dmarc",
+    }
+
+
+def test_a_dns_outage_is_could_not_verify_exit_2(tmp_path):
+    done = run_cli("demo", "--fault", "dns-servfail", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert "could not verify" in done.stdout
+
+
+def test_an_expired_certificate_fails(tmp_path):
+    done = run_cli("demo", "--fault", "expired-cert", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "certificate has expired" in done.stdout
+
+
+def test_an_unknown_fault_is_a_usage_error(tmp_path):
+    done = run_cli("demo", "--fault", "no-such-fault", cwd=tmp_path)
+    assert done.returncode == 4
+    assert "unknown --fault no-such-fault" in done.stderr
+
+
+def test_signup_sends_a_dkim_signed_email_that_verifies_against_the_published_key():
+    with demo.running() as running:
+        settings = load_settings(cwd=running.config.parent, config_file=running.config, environ={})
+
+        async def signup():
+            async with http_client(settings) as http:
+                return await http.post(
+                    "https://www.example.test/api/signup",
+                    json={"email": "ada@clients.test", "password": "s3cure-pass"},
+                )
+
+        assert asyncio.run(signup()).status_code == 201
+        [(recipients, raw)] = running.inbox.messages
+        assert recipients == ["ada@clients.test"]
+        resolver = dns.resolver.Resolver(configure=False)
+        assert running.dns is not None
+        resolver.nameservers, resolver.port = ["127.0.0.1"], running.dns.port
+
+        def txt(name: bytes, timeout: int = 5) -> bytes:
+            answer = resolver.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
+            return b"".join(b"".join(r.strings) for r in answer)
+
+        assert dkim.verify(raw, dnsfunc=txt)
+
+
+def test_unknown_faults_are_refused_by_the_library_too():
+    with pytest.raises(ValueError, match="unknown demo faults"), demo.running(["nope"]):
+        pass
