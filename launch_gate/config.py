@@ -32,6 +32,7 @@ from launch_gate.tables import (
     DnsTable,
     EmailTable,
     EnvTable,
+    HeadersTable,
     NetTable,
     SecretsTable,
     TlsTable,
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     email: EmailTable = Field(default_factory=EmailTable)
     dns: DnsTable = Field(default_factory=DnsTable)
     tls: TlsTable = Field(default_factory=TlsTable)
+    headers: HeadersTable = Field(default_factory=HeadersTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)

@@ -162,6 +162,14 @@ class TlsTable(Table):
     fail_days: int = Field(default=7, gt=0)
 
 
+class HeadersTable(Table):
+    """`[tool.launch-gate.headers]`: which origins may read responses cross-origin, where static assets are."""
+
+    cors_origins: CommaList = Field(default_factory=list)  # e.g. ["https://app.coachly.app"]
+    cors_paths: CommaList = Field(default_factory=lambda: ["/"])
+    static_paths: CommaList = Field(default_factory=list)  # default: the scripts and styles the page links
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
@@ -170,4 +178,5 @@ TABLES: dict[str, type[Table]] = {
     "email": EmailTable,
     "dns": DnsTable,
     "tls": TlsTable,
+    "headers": HeadersTable,
 }

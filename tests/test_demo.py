@@ -85,3 +85,40 @@ def test_signup_sends_a_dkim_signed_email_that_verifies_against_the_published_ke
 def test_unknown_faults_are_refused_by_the_library_too():
     with pytest.raises(ValueError, match="unknown demo faults"), demo.running(["nope"]):
         pass
+
+
+FAULT_FAILS = {
+    "insecure-cookie": "headers.cookies",
+    "cors-reflect": "headers.cors",
+    "no-cache-headers": "headers.cache",
+    "weak-hsts": "headers.hsts",
+    "no-csp": "headers.security",
+    "loop": "domain.redirects",
+    "exposed-git": "exposure.files",
+    "spf-plus-all": "email.spf",
+    "no-dmarc": "email.dmarc",
+    "no-dkim": "email.dkim",
+    "no-mx": "email.mx",
+    "wrong-host-cert": "tls.certificate",
+    "expiring-cert": "tls.expiry",
+}
+
+
+@pytest.mark.parametrize(("fault", "check_id"), FAULT_FAILS.items())
+def test_each_fault_fails_its_check_and_only_what_it_breaks(fault, check_id):
+    from launch_gate.runner import build_plan, make_context, run_plan
+
+    with demo.running([fault]) as running:
+        settings = load_settings(cwd=running.config.parent, config_file=running.config, environ={})
+        report = run_plan(build_plan(settings, "post"), make_context(settings, {}))
+    outcomes = {r.id: r.outcome.value for r in report.results}
+    assert outcomes[check_id] == "fail", (fault, outcomes)
+    collateral = {cid for cid, outcome in outcomes.items() if outcome != "pass"} - {check_id}
+    if fault == "wrong-host-cert":  # every https probe fails verification: those checks could not verify
+        assert {outcomes[c] for c in collateral} == {"error"}, outcomes
+    elif fault == "loop":  # the canonical page itself redirects, so it carries none of the page's headers
+        assert collateral <= {"headers.hsts", "headers.security", "headers.cache", "headers.cookies"}, (
+            collateral
+        )
+    else:
+        assert collateral == set(), collateral

@@ -222,6 +222,114 @@ async def check_error_pages(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"no stack trace or debug output on {len(paths)} error pages")
 
 
+SESSIONISH = re.compile(r"(?i)sess|sid|token|auth|jwt|remember|login")
+FOREIGN_ORIGIN = "https://launch-gate-foreign-origin.test"
+DAY = 86_400
+
+
+def cookie_problems(set_cookie: str) -> list[str]:
+    """What a Set-Cookie lacks: Secure and SameSite always, HttpOnly for session-like cookies."""
+    name = set_cookie.split("=", 1)[0].strip()
+    attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")[1:]}
+    missing = [a for a in ("Secure", "SameSite") if a.lower() not in attributes]
+    if SESSIONISH.search(name) and "httponly" not in attributes:
+        missing.append("HttpOnly")
+    return [f"cookie {name} lacks {', '.join(missing)}"] if missing else []
+
+
+async def check_cookies(ctx: Context) -> Verdict:
+    response = await _canonical_response(ctx)
+    if response is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check cookies.")
+    cookies = response.headers.get_list("set-cookie")
+    problems = [Finding(p) for c in cookies for p in cookie_problems(c)]
+    if problems:
+        return Verdict.of(
+            Outcome.FAIL,
+            f"{problems[0].message}: a stolen or cross-site-sent cookie is a stolen session.",
+            problems,
+        )
+    return Verdict.of(Outcome.PASS, f"{len(cookies)} cookies on {response.url}, all Secure and SameSite")
+
+
+async def check_cors(ctx: Context) -> Verdict:
+    found = _target(ctx)
+    if found is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check CORS.")
+    base = found[0].rstrip("/")
+    allowed = set(ctx.settings.headers.cors_origins)
+    problems = []
+    async with http_client(ctx.settings) as http:
+        for path in ctx.settings.headers.cors_paths:
+            response = await _get(http, base + path, headers={"Origin": FOREIGN_ORIGIN})
+            origin = response.headers.get("access-control-allow-origin")
+            credentials = response.headers.get("access-control-allow-credentials", "").lower() == "true"
+            if origin == FOREIGN_ORIGIN:
+                problems.append(
+                    Finding(f"{path} reflects any Origin" + (" with credentials" if credentials else ""))
+                )
+            elif origin == "*" and credentials:
+                problems.append(Finding(f"{path} allows * with credentials"))
+            elif origin not in (None, "*") and origin not in allowed:
+                problems.append(Finding(f"{path} allows {origin}, which is not in [headers] cors-origins"))
+    if problems:
+        return Verdict.of(
+            Outcome.FAIL, f"CORS lets other sites read your responses: {problems[0].message}.", problems
+        )
+    return Verdict.of(
+        Outcome.PASS, f"CORS allows only configured origins on {', '.join(ctx.settings.headers.cors_paths)}"
+    )
+
+
+_ASSET = re.compile(
+    r"""<(?:script|link)\b[^>]*?(?:src|href)\s*=\s*["'](/[^"'#?]+\.(?:js|css|woff2?|png|svg|webp))"""
+)
+
+
+def cache_problem(cache_control: str | None) -> str | None:
+    if not cache_control:
+        return "no Cache-Control"
+    directives = {d.strip().split("=")[0].lower(): d.strip() for d in cache_control.split(",")}
+    if "no-store" in directives or "no-cache" in directives or "private" in directives:
+        return f"Cache-Control: {cache_control}"
+    age = re.search(r"max-age\s*=\s*(\d+)", cache_control)
+    if (age is None or int(age[1]) < DAY) and "immutable" not in directives:
+        return f"max-age under a day ({cache_control})"
+    return None
+
+
+async def check_cache(ctx: Context) -> Verdict:
+    found = _target(ctx)
+    if found is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check static asset caching.")
+    base = found[0].rstrip("/")
+    async with http_client(ctx.settings) as http:
+        paths = list(ctx.settings.headers.static_paths)
+        if not paths:
+            page = await _get(http, found[0])
+            paths = list(dict.fromkeys(_ASSET.findall(page.text[:500_000])))[:20]
+        if not paths:
+            return Verdict.of(
+                Outcome.SKIP, "no static assets linked from the page; list them in [headers] static-paths."
+            )
+        responses = await asyncio.gather(*(_get(http, base + p) for p in paths))
+    problems = [
+        Finding(f"{p}: {why}")
+        for p, r in zip(paths, responses, strict=True)
+        if (
+            why := f"status {r.status_code}"
+            if r.status_code != 200
+            else cache_problem(r.headers.get("cache-control"))
+        )
+    ]
+    if problems:
+        return Verdict.of(
+            Outcome.FAIL, f"static assets are not cacheable: {problems[0].message}. Serve them with e.g. "
+            "`Cache-Control: public, max-age=31536000, immutable` (with hashed file names).", problems,
+        )  # fmt: skip
+    return Verdict.of(Outcome.PASS, f"{len(paths)} static assets are cacheable for at least a day")
+
+
 CHECKS = (
     Check(
         "domain.redirects",
@@ -236,6 +344,9 @@ CHECKS = (
         "CSP, X-Content-Type-Options, frame protection, Referrer-Policy",
         check_security_headers,
     ),
+    Check("headers.cookies", Phase.POST, "cookies are Secure and SameSite; session cookies HttpOnly", check_cookies),
+    Check("headers.cors", Phase.POST, "CORS never reflects a foreign origin nor allows * with credentials", check_cors),
+    Check("headers.cache", Phase.POST, "static assets are cacheable (max-age >= 1 day or immutable)", check_cache),
     Check("exposure.files", Phase.POST, "/.env, /.git, backups and debug pages are not served", check_exposed_files),
     Check("exposure.errors", Phase.POST, "404 and error pages show no stack trace or debug output", check_error_pages),
 )  # fmt: skip

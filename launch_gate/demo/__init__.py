@@ -26,7 +26,8 @@ from launch_gate.demo.site import APEX, CANONICAL, Edge
 
 SELECTOR = "s1"
 EDGE_FAULTS = {"temporary-redirect", "loop", "drop-path", "http-skips-https", "no-hsts", "weak-hsts", "no-csp",
-               "exposed-env", "exposed-git", "stack-trace"}  # fmt: skip
+               "exposed-env", "exposed-git", "stack-trace", "insecure-cookie", "cors-reflect",
+               "no-cache-headers"}  # fmt: skip
 DNS_FAULTS = {
     "spf-too-many",
     "spf-plus-all",
@@ -114,6 +115,7 @@ def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> s
         f'[net]\nnameservers = ["{dns.address}"]\nconnect-to = {routes!r}\n'
         f'ca-bundle = "{ca_file}"\nprobe-timeout = 5\n\n'
         '[dns]\nsubdomains = ["api", "admin"]\n\n'
+        '[headers]\ncors-paths = ["/", "/api/coaches"]\n\n'
         f'[email]\ndkim-selectors = ["{SELECTOR}"]\n'
     ).replace("'", '"')
 

@@ -88,14 +88,27 @@ class Edge:
 
     async def route(self, send: Send, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
         extra = self.headers()
+        origin = headers.get("origin")
+        if origin and "cors-reflect" in self.faults:
+            extra |= {"access-control-allow-origin": origin, "access-control-allow-credentials": "true"}
+        elif origin == f"https://{CANONICAL}":
+            extra["access-control-allow-origin"] = origin
         if path == "/.env" and "exposed-env" in self.faults:
             return await self.respond(send, 200, b"DATABASE_URL=postgres://app@db/app\nDEBUG=true\n", extra)
         if path == "/.git/config" and "exposed-git" in self.faults:
             return await self.respond(send, 200, b"[core]\n\trepositoryformatversion = 0\n", extra)
         if path == "/" or path.startswith("/launch-gate-probe"):
-            return await self.respond(send, 200, b"<html><body><h1>Coachly</h1></body></html>", extra)
+            cookie = "session=anonymous; Path=/" + (
+                "" if "insecure-cookie" in self.faults else "; Secure; HttpOnly; SameSite=Lax"
+            )
+            page = b'<html><head><script src="/static/app.js"></script></head><body><h1>Coachly</h1></body></html>'
+            return await self.respond(send, 200, page, {**extra, "set-cookie": cookie})
         if path == "/static/app.js":
-            cache = {"cache-control": "public, max-age=31536000, immutable"}
+            cache = {
+                "cache-control": "no-store"
+                if "no-cache-headers" in self.faults
+                else "public, max-age=31536000, immutable"
+            }
             return await self.respond(
                 send, 200, b"console.log('coachly')", {**extra, **cache}, "text/javascript"
             )

@@ -103,3 +103,31 @@ def test_an_unreachable_site_could_not_be_verified(project, check_id):
     result = check(project, config, check_id)
     assert result.outcome is Outcome.ERROR, result.message
     assert "could not verify" in result.message
+
+
+@pytest.mark.parametrize(
+    ("cookie", "problem"),
+    [
+        ("session=x; Secure; HttpOnly; SameSite=Lax", None),
+        ("theme=dark; Secure; SameSite=Lax", None),
+        ("session=x; Secure; SameSite=Lax", "HttpOnly"),
+        ("csrftoken=x; HttpOnly", "Secure, SameSite"),
+        ("sid=x", "Secure, SameSite, HttpOnly"),
+    ],
+)
+def test_cookie_attributes(cookie, problem):
+    from launch_gate.checks.web import cookie_problems
+
+    found = cookie_problems(cookie)
+    assert (found[0].split("lacks ")[1] if found else None) == problem
+
+
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [("public, max-age=31536000, immutable", True), ("max-age=86400", True), ("max-age=60", False),
+     ("no-store", False), (None, False), ("private, max-age=999999", False)],
+)  # fmt: skip
+def test_static_cache_control(header, ok):
+    from launch_gate.checks.web import cache_problem
+
+    assert (cache_problem(header) is None) is ok
