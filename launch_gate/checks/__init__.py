@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,15 @@ class Context:
     @property
     def root(self) -> Path:
         return self.settings.root
+
+    async def shared(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:
+        """One network probe per run that several checks need (made once, awaited by each)."""
+        loop = asyncio.get_running_loop()
+        slot = (key, id(loop))  # under pytest each item runs its own event loop
+        task = self.memo.get(slot)
+        if task is None:
+            task = self.memo[slot] = loop.create_task(make())  # type: ignore[arg-type]
+        return await asyncio.shield(task)
 
 
 CheckFunc = Callable[[Context], Verdict | Awaitable[Verdict]]

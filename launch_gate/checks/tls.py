@@ -78,12 +78,7 @@ async def _probe(ctx: Context, host: str, port: int) -> TlsProbe:
 
 async def probe(ctx: Context, host: str, port: int) -> TlsProbe:
     """One probe per host and run, shared by the TLS checks."""
-    loop = asyncio.get_running_loop()
-    key = ("tls", host, port, id(loop))
-    task = ctx.memo.get(key)
-    if task is None:
-        task = ctx.memo[key] = loop.create_task(_probe(ctx, host, port))
-    result: TlsProbe = await asyncio.shield(task)
+    result: TlsProbe = await ctx.shared(("tls", host, port), lambda: _probe(ctx, host, port))
     return result
 
 

@@ -126,12 +126,20 @@ async def check_redirects(ctx: Context) -> Verdict:
     )
 
 
+async def _fetch_canonical(ctx: Context, url: str) -> httpx.Response:
+    async with http_client(ctx.settings) as http:
+        return await _get(http, url)
+
+
 async def _canonical_response(ctx: Context) -> httpx.Response | None:
+    """The canonical page, fetched once per run for every header check."""
     found = _target(ctx)
     if found is None:
         return None
-    async with http_client(ctx.settings) as http:
-        return await _get(http, found[0])
+    response: httpx.Response = await ctx.shared(
+        ("canonical", found[0]), lambda: _fetch_canonical(ctx, found[0])
+    )
+    return response
 
 
 async def check_hsts(ctx: Context) -> Verdict:

@@ -45,6 +45,7 @@ class Edge:
     users: dict[str, str] = field(default_factory=dict)  # email -> password
     tokens: dict[str, str] = field(default_factory=dict)  # token -> email
     bookings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (scheme, host, path) served
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +53,7 @@ class Edge:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         host = headers.get("host", "").split(":")[0]
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
+        self.requests.append((scope["scheme"], host, scope["path"]))
         location = self.redirect(scope["scheme"], host, path)
         if location is not None:
             status = 302 if "temporary-redirect" in self.faults else 301

@@ -131,3 +131,15 @@ def test_static_cache_control(header, ok):
     from launch_gate.checks.web import cache_problem
 
     assert (cache_problem(header) is None) is ok
+
+
+def test_the_header_checks_share_one_fetch_of_the_canonical_page(project, edge):
+    from launch_gate.config import load_settings
+    from launch_gate.runner import build_plan, make_context, run_plan
+
+    app, config = edge
+    settings = load_settings(cwd=project({"launch-gate.toml": config}), environ={})
+    plan = build_plan(settings, "post", ["headers.hsts", "headers.security", "headers.cookies"])
+    report = run_plan(plan, make_context(settings, {}))
+    assert {r.outcome for r in report.results} == {Outcome.PASS}
+    assert app.requests.count(("https", CANONICAL, "/")) == 1
