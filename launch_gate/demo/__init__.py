@@ -121,8 +121,8 @@ def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> s
 
 
 @contextmanager
-def running(faults: Iterable[str] = ()) -> Iterator[Demo]:
-    """Start everything, yield the demo, stop everything (also on errors)."""
+def running(faults: Iterable[str] = (), delay: float = 0.0) -> Iterator[Demo]:
+    """Start everything, yield the demo, stop everything (also on errors). `delay`: seconds per response."""
     chosen = frozenset(faults)
     unknown = chosen - FAULTS
     if unknown:
@@ -139,7 +139,9 @@ def running(faults: Iterable[str] = ()) -> Iterator[Demo]:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="launch-gate-demo-")))
         inbox, smtp_port = stack.enter_context(smtp_server())
-        site = Edge(faults=set(chosen & EDGE_FAULTS), mailer=Sender(smtp_port, APEX, SELECTOR, private))
+        site = Edge(
+            faults=set(chosen & EDGE_FAULTS), mailer=Sender(smtp_port, APEX, SELECTOR, private), delay=delay
+        )
         dns = stack.enter_context(DnsServer(zone(public, chosen)).running())
         if "dns-servfail" in chosen:
             dns.mode = "servfail"

@@ -7,6 +7,7 @@ email (signup and booking confirmations). Each misconfiguration is a word in `fa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -46,6 +47,7 @@ class Edge:
     tokens: dict[str, str] = field(default_factory=dict)  # token -> email
     bookings: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (scheme, host, path) served
+    delay: float = 0.0  # seconds added to every response, as a slow origin would
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +56,8 @@ class Edge:
         host = headers.get("host", "").split(":")[0]
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
         self.requests.append((scope["scheme"], host, scope["path"]))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         location = self.redirect(scope["scheme"], host, path)
         if location is not None:
             status = 302 if "temporary-redirect" in self.faults else 301
