@@ -27,10 +27,9 @@ class Context:
     async def shared(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:
         """One network probe per run that several checks need (made once, awaited by each)."""
         loop = asyncio.get_running_loop()
-        slot = (key, id(loop))  # under pytest each item runs its own event loop
-        task = self.memo.get(slot)
-        if task is None:
-            task = self.memo[slot] = loop.create_task(make())  # type: ignore[arg-type]
+        task = self.memo.get(key)
+        if task is None or task.get_loop() is not loop:  # under pytest each item runs its own event loop
+            task = self.memo[key] = loop.create_task(make())  # type: ignore[arg-type]
         return await asyncio.shield(task)
 
 

@@ -264,6 +264,8 @@ async def check_cors(ctx: Context) -> Verdict:
     found = _target(ctx)
     if found is None:
         return Verdict.of(Outcome.SKIP, "no target: set `target` to check CORS.")
+    if not ctx.settings.headers.cors_paths:
+        return Verdict.of(Outcome.SKIP, "[headers] cors-paths is empty: no path to probe for CORS.")
     base = found[0].rstrip("/")
     allowed = set(ctx.settings.headers.cors_origins)
     problems = []

@@ -143,3 +143,23 @@ def test_the_header_checks_share_one_fetch_of_the_canonical_page(project, edge):
     report = run_plan(plan, make_context(settings, {}))
     assert {r.outcome for r in report.results} == {Outcome.PASS}
     assert app.requests.count(("https", CANONICAL, "/")) == 1
+
+
+def test_a_context_reused_across_event_loops_probes_again(project, edge):
+    """As under pytest, where every gate item runs its own event loop with the session's context."""
+    from launch_gate.config import load_settings
+    from launch_gate.runner import build_plan, make_context, run_plan
+
+    app, config = edge
+    settings = load_settings(cwd=project({"launch-gate.toml": config}), environ={})
+    context = make_context(settings, {})
+    plan = build_plan(settings, "post", ["headers.hsts"])
+    for _ in range(3):
+        assert run_plan(plan, context).results[0].outcome is Outcome.PASS
+    assert app.requests.count(("https", CANONICAL, "/")) == 3
+
+
+def test_cors_with_no_paths_to_probe_skips_rather_than_passes(project, edge):
+    _, config = edge
+    result = check(project, config + "[headers]\ncors-paths = []\n", "headers.cors")
+    assert result.outcome is Outcome.SKIP
