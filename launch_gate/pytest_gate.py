@@ -6,8 +6,11 @@ not verify errors its item during setup, so pytest (and JUnit) keep "failed" and
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from launch_gate.errors import ConfigError
 from launch_gate.pytest_plugin import load_settings_for, option
 from launch_gate.report import terminal
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
-from launch_gate.runner import Planned, build_plan, make_context, run_plan
+from launch_gate.runner import Planned, build_plan, make_context, redactor_for, run_one, run_plan
 
 PROPERTY = "launch_gate"
 COLLECTOR_NAME = "launch-gate"
@@ -43,10 +46,12 @@ class GateItem(pytest.Item):
         self.planned = planned
         self.context = context
         self.result: CheckResult | None = None
+        self.future: Future[CheckResult] | None = None  # set when the session runs all gate items at once
         self.add_marker(pytest.mark.launch_gate(phase=planned.check.phase.value))
 
     def setup(self) -> None:
-        result = run_plan([self.planned], self.context).results[0]
+        # The future is bounded: every check has its own timeout.
+        result = self.future.result() if self.future else run_plan([self.planned], self.context).results[0]
         self.result = result
         self.user_properties.append((PROPERTY, f"{result.id} {result.outcome.value} {result.message}"))
         if result.outcome is Outcome.ERROR:
@@ -84,6 +89,35 @@ def _marked_phase(item: pytest.Item) -> str | None:
     if marker is None:
         return None
     return str(marker.kwargs.get("phase", marker.args[0] if marker.args else "all"))
+
+
+def run_in_background(items: list[GateItem], context: Context) -> None:
+    """Run the selected gate items' checks concurrently in one event loop, as the command does: the gate
+    takes about its slowest check, not the sum. Each item waits for its own result in its setup."""
+    redactor = redactor_for(context.settings, context.environ)
+    for item in items:
+        item.future = Future()
+
+    async def one(item: GateItem) -> None:
+        assert item.future is not None
+        item.future.set_result(redactor.result(await run_one(item.planned, context)))
+
+    async def every() -> None:
+        await asyncio.gather(*(one(item) for item in items))
+
+    def main() -> None:
+        try:
+            asyncio.run(every())
+        finally:  # never leave an item waiting
+            for item in items:
+                assert item.future is not None
+                if not item.future.done():
+                    item.future.set_result(
+                        CheckResult(item.planned.check.id, item.planned.check.phase, Outcome.ERROR,
+                                    "could not verify: the gate's background run stopped")
+                    )  # fmt: skip
+
+    threading.Thread(target=main, daemon=True, name="launch-gate-checks").start()
 
 
 class GatePlugin:
@@ -129,6 +163,16 @@ class GatePlugin:
         )
         session.ihook.pytest_collectreport(report=report)
         items[:] = [*gate_items, *keep]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        selected = [item for item in session.items if isinstance(item, GateItem)]
+        # Under pytest-xdist a worker runs only what it is sent, unknown in advance: items run one by one there.
+        if (
+            len(selected) > 1
+            and not session.config.option.collectonly
+            and not hasattr(session.config, "workerinput")
+        ):
+            run_in_background(selected, selected[0].context)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         gate = dict(report.user_properties).get(PROPERTY)

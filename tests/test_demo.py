@@ -122,3 +122,17 @@ def test_each_fault_fails_its_check_and_only_what_it_breaks(fault, check_id):
         )
     else:
         assert collateral == set(), collateral
+
+
+def test_under_pytest_the_post_gate_runs_only_the_selected_checks_and_reports_each(pytester):
+    """pytest --launch-gate runs the selected checks together in the background; -k still selects."""
+    with demo.running(["no-hsts"]) as running:
+        before = len(running.site.requests)
+        result = pytester.runpytest_inprocess(
+            "--launch-gate", "--gate-phase", "post", "--gate-config", str(running.config),
+            "-k", "hsts or security or cookies", "-p", "no:cacheprovider",
+        )  # fmt: skip
+        paths = {path for _, _, path in running.site.requests[before:]}
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*headers.hsts*no Strict-Transport-Security header*"])
+    assert paths == {"/"}, paths  # one shared fetch of the page; exposure.files and the rest never ran

@@ -17,8 +17,8 @@ from cryptography import x509
 from launch_gate.checks import Check, Context
 from launch_gate.checks.dns_records import target_host, twin
 from launch_gate.errors import CouldNotVerify
-from launch_gate.net import dns_resolver, http_options
-from launch_gate.net.dns import Status, lookup
+from launch_gate.net import destinations, http_options
+from launch_gate.net.dns import Status
 from launch_gate.net.http import ssl_context
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 
@@ -33,13 +33,10 @@ class TlsProbe:
 
 
 async def _address(ctx: Context, host: str, port: int) -> tuple[str, int]:
-    for route in http_options(ctx.settings).connect_to:
-        if route.matches(host, port):
-            return route.to_host, route.to_port
-    answer = await lookup(dns_resolver(ctx.settings), host, "A")
+    answer, to_port = await destinations(ctx.settings, host, port)
     if answer.status is not Status.FOUND:
         raise CouldNotVerify(answer.detail or f"{host} does not resolve")
-    return answer.records[0], port
+    return answer.records[0], to_port
 
 
 async def _handshake(address: tuple[str, int], host: str, context: ssl.SSLContext, timeout: float) -> bytes:

@@ -16,7 +16,8 @@ import httpx
 from launch_gate.checks import Check, Context
 from launch_gate.checks.dns_records import target_host, twin
 from launch_gate.errors import CouldNotVerify
-from launch_gate.net import http_client
+from launch_gate.net import destinations, http_client
+from launch_gate.net.dns import Status
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 
 MAX_FOLLOW = 10
@@ -82,6 +83,51 @@ def _chain(hops: list[Hop]) -> str:
     )
 
 
+def _variant_problems(start: str, name: str, hops: list[Hop], expected: str) -> list[str]:
+    chain = _chain(hops)
+    final, redirects = hops[-1].url, hops[:-1]
+    problems = []
+    if final != expected:
+        problems.append(f"{start} ends at {final}, not {expected}: {chain}")
+    if len(redirects) > 2:
+        problems.append(f"{start} takes {len(redirects)} redirects (at most 2): {chain}")
+    temporary = [h for h in redirects if h.status not in PERMANENT]
+    if temporary:
+        problems.append(f"{temporary[0].url} redirects with {temporary[0].status}; use 301 or 308")
+    if start.startswith("http:") and redirects:
+        first = urlsplit(str(httpx.URL(start).join(redirects[0].location or "")))
+        if first.scheme != "https" or first.hostname != name:
+            problems.append(f"{start} first goes to {first.geturl()}, not https://{name}: {chain}")
+    return problems
+
+
+async def _variant(
+    ctx: Context, scheme: str, name: str, probe_path: str, expected: str
+) -> tuple[list[str], list[str]]:
+    """(problems, could-not-verify) for one variant, followed from every address its name resolves to."""
+    port = 80 if scheme == "http" else 443
+    answer, _ = await destinations(ctx.settings, name, port)
+    if answer.status is Status.ABSENT:
+        return [f"{name} does not resolve ({answer.detail}): visitors who type it get nothing"], []
+    if answer.status is Status.UNANSWERED:
+        return [], [answer.detail]
+    start = f"{scheme}://{name}{probe_path}"
+    problems, errors = [], []
+    for address in answer.records:
+        via = f" [via {address}]" if len(answer.records) > 1 else ""
+        try:
+            async with http_client(ctx.settings, pins=((name, port, address),)) as http:
+                hops, stopped = await follow(http, start)
+        except CouldNotVerify as exc:
+            errors.append(f"{exc}{via}")
+            continue
+        if stopped:
+            problems.append(f"{start}: {stopped}: {_chain(hops)}{via}")
+        else:
+            problems += [p + via for p in _variant_problems(start, name, hops, expected)]
+    return problems, errors
+
+
 async def check_redirects(ctx: Context) -> Verdict:
     found = _target(ctx)
     if found is None:
@@ -92,37 +138,19 @@ async def check_redirects(ctx: Context) -> Verdict:
     expected = urlunsplit(
         (canonical.scheme, canonical.netloc, probe_path.split("?")[0], "from=launch-gate", "")
     )
-    problems: list[Finding] = []
-    async with http_client(ctx.settings) as http:
-        for scheme in ("http", "https"):
-            for name in dict.fromkeys([host, twin(host)]):
-                start = f"{scheme}://{name}{probe_path}"
-                hops, stopped = await follow(http, start)
-                chain = _chain(hops)
-                if stopped:
-                    problems.append(Finding(f"{start}: {stopped}: {chain}"))
-                    continue
-                final = hops[-1].url
-                redirects = hops[:-1]
-                if final != expected:
-                    problems.append(Finding(f"{start} ends at {final}, not {expected}: {chain}"))
-                if len(redirects) > 2:
-                    problems.append(Finding(f"{start} takes {len(redirects)} redirects (at most 2): {chain}"))
-                temporary = [h for h in redirects if h.status not in PERMANENT]
-                if temporary:
-                    problems.append(
-                        Finding(f"{temporary[0].url} redirects with {temporary[0].status}; use 301 or 308")
-                    )
-                if scheme == "http" and redirects:
-                    first = urlsplit(str(httpx.URL(start).join(redirects[0].location or "")))
-                    if first.scheme != "https" or first.hostname != name:
-                        problems.append(
-                            Finding(f"{start} first goes to {first.geturl()}, not https://{name}: {chain}")
-                        )
+    variants = [(scheme, name) for scheme in ("http", "https") for name in dict.fromkeys([host, twin(host)])]
+    outcomes = await asyncio.gather(*(_variant(ctx, s, n, probe_path, expected) for s, n in variants))
+    problems = [Finding(p) for found_, _ in outcomes for p in found_]
+    errors = [Finding(e) for _, failed in outcomes for e in failed]
     if problems:
-        return Verdict.of(Outcome.FAIL, f"{len(problems)} redirect problems: {problems[0].message}", problems)
+        return Verdict.of(
+            Outcome.FAIL, f"{len(problems)} redirect problems: {problems[0].message}", [*problems, *errors]
+        )
+    if errors:
+        return Verdict.of(Outcome.ERROR, f"could not verify redirects: {errors[0].message}", errors)
     return Verdict.of(
-        Outcome.PASS, f"every http/https, apex/www variant ends at {canonical.scheme}://{canonical.netloc}"
+        Outcome.PASS,
+        f"every http/https, apex/www variant, from every address, ends at {canonical.scheme}://{canonical.netloc}",
     )
 
 
@@ -308,22 +336,41 @@ def cache_problem(cache_control: str | None) -> str | None:
     return None
 
 
+def shared_cache_problem(cache_control: str | None) -> str | None:
+    """Why a CDN or proxy may store this response and hand it to someone else (None: it may not)."""
+    if not cache_control:
+        return None
+    directives = {d.strip().split("=")[0].lower() for d in cache_control.split(",")}
+    if directives & {"private", "no-store"}:
+        return None
+    age = re.search(r"(?:s-maxage|max-age)\s*=\s*(\d+)", cache_control)
+    if "public" in directives or "s-maxage" in directives or (age is not None and int(age[1]) > 0):
+        return f"cacheable by shared caches (Cache-Control: {cache_control})"
+    return None
+
+
 async def check_cache(ctx: Context) -> Verdict:
     found = _target(ctx)
-    if found is None:
-        return Verdict.of(Outcome.SKIP, "no target: set `target` to check static asset caching.")
+    page = await _canonical_response(ctx)
+    if found is None or page is None:
+        return Verdict.of(Outcome.SKIP, "no target: set `target` to check caching.")
     base = found[0].rstrip("/")
-    async with http_client(ctx.settings) as http:
-        paths = list(ctx.settings.headers.static_paths)
-        if not paths:
-            page = await _get(http, found[0])
-            paths = list(dict.fromkeys(_ASSET.findall(page.text[:500_000])))[:20]
-        if not paths:
-            return Verdict.of(
-                Outcome.SKIP, "no static assets linked from the page; list them in [headers] static-paths."
+    problems: list[Finding] = []
+    if page.headers.get_list("set-cookie") and (
+        why := shared_cache_problem(page.headers.get("cache-control"))
+    ):
+        problems.append(
+            Finding(
+                f"{page.url} sets a cookie but is {why}: a CDN may serve one visitor's session to another. "
+                "Send `Cache-Control: private` or `no-store` on responses that set cookies or need a login."
             )
+        )
+    paths = list(ctx.settings.headers.static_paths)
+    if not paths:
+        paths = list(dict.fromkeys(_ASSET.findall(page.text[:500_000])))[:20]
+    async with http_client(ctx.settings) as http:
         responses = await asyncio.gather(*(_get(http, base + p) for p in paths))
-    problems = [
+    static = [
         Finding(f"{p}: {why}")
         for p, r in zip(paths, responses, strict=True)
         if (
@@ -332,12 +379,25 @@ async def check_cache(ctx: Context) -> Verdict:
             else cache_problem(r.headers.get("cache-control"))
         )
     ]
+    if static:
+        problems.append(
+            Finding(
+                f"static assets are not cacheable: {static[0].message}. Serve them with e.g. "
+                "`Cache-Control: public, max-age=31536000, immutable` (with hashed file names)."
+            )
+        )
     if problems:
+        return Verdict.of(Outcome.FAIL, problems[0].message, [*problems, *static[1:]])
+    if not paths:
         return Verdict.of(
-            Outcome.FAIL, f"static assets are not cacheable: {problems[0].message}. Serve them with e.g. "
-            "`Cache-Control: public, max-age=31536000, immutable` (with hashed file names).", problems,
-        )  # fmt: skip
-    return Verdict.of(Outcome.PASS, f"{len(paths)} static assets are cacheable for at least a day")
+            Outcome.SKIP,
+            "no static assets linked from the page (list them in [headers] static-paths); "
+            "the page itself is not publicly cached with its cookies.",
+        )
+    return Verdict.of(
+        Outcome.PASS,
+        f"{len(paths)} static assets are cacheable for at least a day; pages that set cookies are not shared-cached",
+    )
 
 
 CHECKS = (
@@ -356,7 +416,7 @@ CHECKS = (
     ),
     Check("headers.cookies", Phase.POST, "cookies are Secure and SameSite; session cookies HttpOnly", check_cookies),
     Check("headers.cors", Phase.POST, "CORS never reflects a foreign origin nor allows * with credentials", check_cors),
-    Check("headers.cache", Phase.POST, "static assets are cacheable (max-age >= 1 day or immutable)", check_cache),
+    Check("headers.cache", Phase.POST, "static assets cacheable; cookie-setting pages not shared-cached", check_cache),
     Check("exposure.files", Phase.POST, "/.env, /.git, backups and debug pages are not served", check_exposed_files),
     Check("exposure.errors", Phase.POST, "404 and error pages show no stack trace or debug output", check_error_pages),
 )  # fmt: skip

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -25,9 +26,10 @@ from launch_gate.demo.serve import http_server, tls_server
 from launch_gate.demo.site import APEX, CANONICAL, Edge
 
 SELECTOR = "s1"
+STALE = "127.0.0.2"  # "stale-address": an old server the apex still points at, with the old redirects
 EDGE_FAULTS = {"temporary-redirect", "loop", "drop-path", "http-skips-https", "no-hsts", "weak-hsts", "no-csp",
                "exposed-env", "exposed-git", "stack-trace", "insecure-cookie", "cors-reflect",
-               "no-cache-headers"}  # fmt: skip
+               "no-cache-headers", "public-session-cache"}  # fmt: skip
 DNS_FAULTS = {
     "spf-too-many",
     "spf-plus-all",
@@ -37,6 +39,9 @@ DNS_FAULTS = {
     "no-caa",
     "no-mx",
     "dns-servfail",
+    "dns-timeout",
+    "spf-void-lookups",
+    "stale-address",
 }
 TLS_FAULTS = {"expired-cert", "expiring-cert", "wrong-host-cert"}
 FAULTS = frozenset(EDGE_FAULTS | DNS_FAULTS | TLS_FAULTS)
@@ -56,11 +61,13 @@ def zone(dkim_public: bytes, faults: Iterable[str] = ()) -> Zone:
     spf = "v=spf1 ip4:127.0.0.0/8 include:_spf.mail.example.test -all"
     if "spf-too-many" in faults:
         spf = "v=spf1 " + " ".join(f"include:i{n}.example.test" for n in range(11)) + " -all"
+    if "spf-void-lookups" in faults:  # three names that do not exist: receivers give up after two
+        spf = "v=spf1 " + " ".join(f"a:gone{n}.example.test" for n in range(3)) + " ip4:127.0.0.0/8 -all"
     if "spf-plus-all" in faults:
         spf = "v=spf1 ip4:127.0.0.0/8 +all"
     policy = "none" if "dmarc-none" in faults else "reject"
     records: Zone = {
-        (APEX, "A"): ["127.0.0.1"],
+        (APEX, "A"): ["127.0.0.1", STALE] if "stale-address" in faults else ["127.0.0.1"],
         (CANONICAL, "A"): ["127.0.0.1"],
         (f"api.{APEX}", "A"): ["127.0.0.1"],
         (f"admin.{APEX}", "A"): ["127.0.0.1"],
@@ -106,9 +113,8 @@ def _certificate_dates(faults: frozenset[str]) -> tuple[datetime, datetime]:
 
 
 def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> str:
-    routes = [
-        f"{h}:{p}:127.0.0.1:{to}" for h in (CANONICAL, APEX) for p, to in ((80, http_port), (443, https_port))
-    ]
+    # Ports only: the names themselves resolve through the demo's nameserver, as a browser's would.
+    routes = [f"{h}:{p}::{to}" for h in (CANONICAL, APEX) for p, to in ((80, http_port), (443, https_port))]
     return (
         "# Written by launch-gate demo: the demo deployment, reached through public settings only.\n"
         f'environment = "demo"\ntarget = "https://{CANONICAL}/"\ntimeout = 60\n\n'
@@ -143,12 +149,18 @@ def running(faults: Iterable[str] = (), delay: float = 0.0) -> Iterator[Demo]:
             faults=set(chosen & EDGE_FAULTS), mailer=Sender(smtp_port, APEX, SELECTOR, private), delay=delay
         )
         dns = stack.enter_context(DnsServer(zone(public, chosen)).running())
-        if "dns-servfail" in chosen:
-            dns.mode = "servfail"
+        dns.mode = "servfail" if "dns-servfail" in chosen else "drop" if "dns-timeout" in chosen else "answer"
         http_port = stack.enter_context(http_server(site))
         names = ["www.wrong.test"] if "wrong-host-cert" in chosen else [CANONICAL, APEX]
         not_before, not_after = _certificate_dates(chosen)
-        https_port, ca_file = stack.enter_context(tls_server(site, names, tmp, not_before, not_after))
+        ca = trustme.CA()
+        https_port, ca_file = stack.enter_context(tls_server(site, names, tmp, not_before, not_after, ca))
+        if "stale-address" in chosen:  # Linux routes all of 127.0.0.0/8 to loopback; macOS needs an alias
+            old = Edge(faults={"temporary-redirect"})
+            stack.enter_context(http_server(old, host=STALE, port=http_port))
+            stack.enter_context(
+                tls_server(old, [CANONICAL, APEX], tmp / "stale", ca=ca, host=STALE, port=https_port)
+            )
         config = tmp / "launch-gate.toml"
         config.write_text(_config(dns, http_port, https_port, ca_file), encoding="utf-8")
         yield Demo(chosen, config, site, inbox, dns)

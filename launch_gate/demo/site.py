@@ -108,7 +108,12 @@ class Edge:
                 "" if "insecure-cookie" in self.faults else "; Secure; HttpOnly; SameSite=Lax"
             )
             page = b'<html><head><script src="/static/app.js"></script></head><body><h1>Coachly</h1></body></html>'
-            return await self.respond(send, 200, page, {**extra, "set-cookie": cookie})
+            page_cache = (
+                "public, max-age=600" if "public-session-cache" in self.faults else "private, no-cache"
+            )
+            return await self.respond(
+                send, 200, page, {**extra, "set-cookie": cookie, "cache-control": page_cache}
+            )
         if path == "/static/app.js":
             cache = {
                 "cache-control": "no-store"

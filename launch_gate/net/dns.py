@@ -7,6 +7,7 @@ and never "absent").
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,18 @@ async def lookup(res: dns.asyncresolver.Resolver, name: str, rdtype: str) -> Ans
         return Answer(name, rdtype, Status.ABSENT, detail=f"{name} has no {rdtype} records")
     records = tuple(sorted(_text(r) for r in answer.rrset))
     return Answer(name, rdtype, Status.FOUND, records)
+
+
+async def addresses(res: dns.asyncresolver.Resolver, name: str) -> Answer:
+    """Every A and AAAA address of `name` (FOUND), none (ABSENT), or no usable answer (UNANSWERED)."""
+    answers = await asyncio.gather(lookup(res, name, "A"), lookup(res, name, "AAAA"))
+    found = tuple(r for a in answers for r in a.records)
+    if found:
+        return Answer(name, "A/AAAA", Status.FOUND, found)
+    failed = next((a for a in answers if a.status is Status.UNANSWERED), None)
+    if failed is not None:
+        return Answer(name, "A/AAAA", Status.UNANSWERED, detail=failed.detail)
+    return Answer(name, "A/AAAA", Status.ABSENT, detail=f"{name} has no A or AAAA record")
 
 
 def _why(exc: dns.resolver.NoNameservers) -> str:

@@ -6,6 +6,8 @@ TCP connection goes: the URL, the Host header, TLS SNI and certificate verificat
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,21 +22,28 @@ from launch_gate.errors import ConfigError
 
 @dataclass(frozen=True)
 class ConnectTo:
-    """HOST:PORT:TO_HOST:TO_PORT; an empty HOST or PORT matches any."""
+    """HOST:PORT:TO_HOST:TO_PORT; an empty HOST or PORT matches any, an empty TO_HOST or TO_PORT keeps it."""
 
     host: str
     port: int | None
     to_host: str
-    to_port: int
+    to_port: int | None
 
     @classmethod
     def parse(cls, text: str) -> ConnectTo:
         parts = text.rsplit(":", 3) if not text.startswith("[") else []
-        if len(parts) != 4 or not parts[2] or not parts[3].isdigit() or (parts[1] and not parts[1].isdigit()):
+        if (
+            len(parts) != 4
+            or not (parts[2] or parts[3])
+            or any(p and not p.isdigit() for p in (parts[1], parts[3]))
+        ):
             raise ConfigError(
-                f"connect-to entry {text!r} must be HOST:PORT:TO_HOST:TO_PORT, e.g. www.example.com:443:127.0.0.1:8443"
+                f"connect-to entry {text!r} must be HOST:PORT:TO_HOST:TO_PORT, e.g. "
+                "www.example.com:443:127.0.0.1:8443 (an empty TO_HOST keeps the name: www.example.com:443::8443)"
             )
-        return cls(parts[0], int(parts[1]) if parts[1] else None, parts[2], int(parts[3]))
+        return cls(
+            parts[0], int(parts[1]) if parts[1] else None, parts[2], int(parts[3]) if parts[3] else None
+        )
 
     def matches(self, host: str, port: int) -> bool:
         return (not self.host or self.host.lower() == host.lower()) and (
@@ -42,33 +51,74 @@ class ConnectTo:
         )
 
 
-def _route(overrides: Iterable[ConnectTo], host: str, port: int) -> tuple[str, int]:
-    return next(((o.to_host, o.to_port) for o in overrides if o.matches(host, port)), (host, port))
+def route(overrides: Iterable[ConnectTo], host: str, port: int) -> tuple[str, int]:
+    """Where a connection to host:port goes after the first matching connect-to override."""
+    for o in overrides:
+        if o.matches(host, port):
+            return o.to_host or host, o.to_port or port
+    return host, port
+
+
+def is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    connect_to: tuple[ConnectTo, ...] = ()
+    ca_bundle: Path | None = None
+    timeout: float = 10.0
+    headers: Mapping[str, str] | None = None
+    nameservers: tuple[str, ...] = ()  # resolve names through these, as the DNS checks do (else the system's)
+    pins: tuple[tuple[str, int, str], ...] = ()  # (host, port, address): connect there, whatever DNS says
+
+    def destination(self, host: str, port: int) -> tuple[str, int]:
+        to_host, to_port = route(self.connect_to, host, port)
+        pinned = next((a for h, p, a in self.pins if h == host.lower() and p == port), None)
+        return pinned or to_host, to_port
 
 
 class _SyncBackend(httpcore.NetworkBackend):
-    def __init__(self, overrides: tuple[ConnectTo, ...]) -> None:
+    def __init__(self, options: HttpOptions) -> None:
         self._inner = httpcore.SyncBackend()
-        self._overrides = overrides
+        self._options = options
 
     def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        to_host, to_port = _route(self._overrides, host, port)
+        to_host, to_port = self._options.destination(host, port)
+        if self._options.nameservers and not is_address(to_host):
+            to_host = asyncio.run(_first(self._options, to_host))  # a sync client runs outside any event loop
         return self._inner.connect_tcp(to_host, to_port, *args, **kwargs)
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, overrides: tuple[ConnectTo, ...]) -> None:
+    def __init__(self, options: HttpOptions) -> None:
         self._inner = httpcore.AnyIOBackend()
-        self._overrides = overrides
+        self._options = options
 
     async def connect_tcp(
         self, host: str, port: int, *args: Any, **kwargs: Any
     ) -> httpcore.AsyncNetworkStream:
-        to_host, to_port = _route(self._overrides, host, port)
+        to_host, to_port = self._options.destination(host, port)
+        if self._options.nameservers and not is_address(to_host):
+            to_host = await _first(self._options, to_host)
         return await self._inner.connect_tcp(to_host, to_port, *args, **kwargs)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+async def _first(options: HttpOptions, name: str) -> str:
+    """The first address of `name` from the configured nameservers; a failed lookup is a connect error."""
+    from launch_gate.net.dns import Status, addresses, resolver
+
+    answer = await addresses(resolver(options.nameservers, options.timeout), name)
+    if answer.status is not Status.FOUND:
+        raise httpcore.ConnectError(answer.detail or f"{name} does not resolve")
+    return answer.records[0]
 
 
 def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -84,14 +134,6 @@ def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
     return context
 
 
-@dataclass(frozen=True)
-class HttpOptions:
-    connect_to: tuple[ConnectTo, ...] = ()
-    ca_bundle: Path | None = None
-    timeout: float = 10.0
-    headers: Mapping[str, str] | None = None
-
-
 def _pool_kwargs(options: HttpOptions) -> dict[str, Any]:
     return {"ssl_context": ssl_context(options.ca_bundle), "http1": True, "http2": False}
 
@@ -100,16 +142,14 @@ class _Transport(httpx.HTTPTransport):
     def __init__(self, options: HttpOptions) -> None:
         super().__init__(trust_env=False)
         # httpx takes no network backend; its pool (httpcore's) does. Replace the pool it built.
-        self._pool = httpcore.ConnectionPool(
-            network_backend=_SyncBackend(options.connect_to), **_pool_kwargs(options)
-        )
+        self._pool = httpcore.ConnectionPool(network_backend=_SyncBackend(options), **_pool_kwargs(options))
 
 
 class _AsyncTransport(httpx.AsyncHTTPTransport):
     def __init__(self, options: HttpOptions) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            network_backend=_AsyncBackend(options.connect_to), **_pool_kwargs(options)
+            network_backend=_AsyncBackend(options), **_pool_kwargs(options)
         )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from launch_gate.errors import ConfigError
 from launch_gate.net.http import ConnectTo, HttpOptions, async_client, client
-from tests.servers import tls_server
+from tests.servers import DnsServer, tls_server
 
 
 async def echo(scope, receive, send):
@@ -65,7 +65,9 @@ def test_redirects_are_not_followed_by_the_client():
     assert client(HttpOptions()).follow_redirects is False
 
 
-@pytest.mark.parametrize("bad", ["www.example.test:443:127.0.0.1", "a:b:c:d", "x:443::80", "onlyhost"])
+@pytest.mark.parametrize(
+    "bad", ["www.example.test:443:127.0.0.1", "a:b:c:d", "x:443::", "x:443::port", "onlyhost"]
+)
 def test_malformed_connect_to_is_a_configuration_error(bad):
     with pytest.raises(ConfigError, match="HOST:PORT:TO_HOST:TO_PORT"):
         ConnectTo.parse(bad)
@@ -97,3 +99,23 @@ def test_a_bad_connect_to_setting_names_the_key(project):
     root = project({"launch-gate.toml": '[net]\nconnect-to = ["nonsense"]\n'})
     with pytest.raises(ConfigError, match=r"`\[net\] connect-to` in launch-gate.toml"):
         load_settings(cwd=root, environ={})
+
+
+def test_a_kept_name_resolves_through_the_configured_nameservers_and_pins_override_them(site):
+    port, ca_file = site
+    zone = {("www.example.test", "A"): ["127.0.0.1"], ("example.test", "A"): ["127.0.0.9"]}
+    with DnsServer(zone).running() as dns:
+        options = HttpOptions((ConnectTo.parse(f":443::{port}"),), ca_file, nameservers=(dns.address,))
+        with client(options) as http:
+            assert http.get("https://www.example.test/x").json() == {"host": "www.example.test", "path": "/x"}
+            with pytest.raises(httpx.ConnectError):  # the nameserver says 127.0.0.9, where nothing listens
+                http.get("https://example.test/")
+        with client(HttpOptions(options.connect_to, ca_file, nameservers=(dns.address,),
+                                pins=(("example.test", 443, "127.0.0.1"),))) as http:  # fmt: skip
+            assert http.get("https://example.test/").json()["host"] == "example.test"
+        with (
+            client(options) as http,
+            pytest.raises(httpx.ConnectError, match="nowhere.example.test has no A or AAAA record"),
+        ):
+            http.get("https://nowhere.example.test/")
+        assert ("www.example.test", "A") in dns.queries
