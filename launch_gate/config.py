@@ -33,6 +33,7 @@ from launch_gate.tables import (
     EmailTable,
     EnvTable,
     HeadersTable,
+    LatencyTable,
     NetTable,
     SecretsTable,
     TlsTable,
@@ -85,6 +86,7 @@ class Settings(BaseSettings):
     dns: DnsTable = Field(default_factory=DnsTable)
     tls: TlsTable = Field(default_factory=TlsTable)
     headers: HeadersTable = Field(default_factory=HeadersTable)
+    latency: LatencyTable = Field(default_factory=LatencyTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
@@ -241,7 +243,10 @@ def _explain(error: Mapping[str, Any], layers: list[_Layer]) -> str:
         layer = next((la for la in reversed(layers) if loc[:size] in _leaves(la.data)), None)
         if layer is not None:
             rest = loc[size:]
-            where = f" (item {int(rest[0]) + 1}{', ' + rest[1] if len(rest) > 1 else ''})" if rest else ""
+            if rest and rest[0].isdigit():
+                where = f" (item {int(rest[0]) + 1}{', ' + rest[1] if len(rest) > 1 else ''})"
+            else:  # a string given where a table was expected, e.g. a latency route given as a path
+                where = f" ({'.'.join(rest)})" if rest else ""
             origin = layer.describe(loc[:size]) + where
             break
     if error["type"] == "extra_forbidden":

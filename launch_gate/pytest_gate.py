@@ -21,7 +21,7 @@ from launch_gate.errors import ConfigError
 from launch_gate.pytest_plugin import load_settings_for, option
 from launch_gate.report import terminal
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
-from launch_gate.runner import Planned, build_plan, make_context, redactor_for, run_one, run_plan
+from launch_gate.runner import Planned, build_plan, make_context, run_plan, run_staged
 
 PROPERTY = "launch_gate"
 COLLECTOR_NAME = "launch-gate"
@@ -92,22 +92,19 @@ def _marked_phase(item: pytest.Item) -> str | None:
 
 
 def run_in_background(items: list[GateItem], context: Context) -> None:
-    """Run the selected gate items' checks concurrently in one event loop, as the command does: the gate
-    takes about its slowest check, not the sum. Each item waits for its own result in its setup."""
-    redactor = redactor_for(context.settings, context.environ)
+    """Run the selected gate items' checks as the command does (concurrently, stage by stage) in a background
+    thread: the gate takes about its slowest check, not the sum. Each item waits for its own result."""
+    futures: dict[str, Future[CheckResult]] = {}
     for item in items:
-        item.future = Future()
-
-    async def one(item: GateItem) -> None:
-        assert item.future is not None
-        item.future.set_result(redactor.result(await run_one(item.planned, context)))
-
-    async def every() -> None:
-        await asyncio.gather(*(one(item) for item in items))
+        item.future = futures[item.planned.check.id] = Future()
 
     def main() -> None:
         try:
-            asyncio.run(every())
+            asyncio.run(
+                run_staged(
+                    [i.planned for i in items], context, lambda p, r: futures[p.check.id].set_result(r)
+                )
+            )
         finally:  # never leave an item waiting
             for item in items:
                 assert item.future is not None
@@ -178,7 +175,8 @@ class GatePlugin:
         gate = dict(report.user_properties).get(PROPERTY)
         if gate is not None and (report.when == "call" or report.failed):
             check_id, outcome, message = str(gate).split(" ", 2)
-            self.results[check_id] = CheckResult(check_id, _phase_of(check_id), Outcome(outcome), message)
+            phase = next((p.check.phase for p in self.plan if p.check.id == check_id), Phase.PRE)
+            self.results[check_id] = CheckResult(check_id, phase, Outcome(outcome), message)
         elif gate is None and report.when in ("setup", "call") and "launch_gate" in report.keywords:
             self._record_marked(report)
 
@@ -203,9 +201,3 @@ class GatePlugin:
         for result in report.results:
             terminalreporter.write_line(terminal.result_lines(result, width)[0])
         terminalreporter.write_line(terminal.verdict_line(report))
-
-
-def _phase_of(check_id: str) -> Phase:
-    from launch_gate.checks import all_checks
-
-    return next((c.phase for c in all_checks() if c.id == check_id), Phase.PRE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -65,10 +65,17 @@ class Verdict:
     outcome: Outcome
     message: str
     findings: tuple[Finding, ...] = ()
+    metrics: Mapping[str, object] = field(default_factory=dict)  # measured figures, e.g. p95_ms
 
     @classmethod
-    def of(cls, outcome: Outcome, message: str, findings: Iterable[Finding] = ()) -> Verdict:
-        return cls(outcome, message, tuple(findings))
+    def of(
+        cls,
+        outcome: Outcome,
+        message: str,
+        findings: Iterable[Finding] = (),
+        metrics: Mapping[str, object] | None = None,
+    ) -> Verdict:
+        return cls(outcome, message, tuple(findings), dict(metrics or {}))
 
 
 @dataclass(frozen=True)
@@ -81,9 +88,10 @@ class CheckResult:
     message: str
     duration_ms: float = 0.0
     findings: tuple[Finding, ...] = ()
+    metrics: Mapping[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "id": self.id,
             "phase": self.phase.value,
             "outcome": self.outcome.value,
@@ -91,6 +99,9 @@ class CheckResult:
             "duration_ms": round(self.duration_ms, 1),
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.metrics:
+            data["metrics"] = dict(self.metrics)
+        return data
 
 
 @dataclass(frozen=True)

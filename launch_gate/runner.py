@@ -48,7 +48,7 @@ def build_plan(
     checks: Sequence[Check] | None = None,
 ) -> list[Planned]:
     """The checks of a phase, narrowed by `--select` prefixes; a key or prefix matching nothing is an error."""
-    checks = all_checks() if checks is None else checks
+    checks = all_checks(settings) if checks is None else checks
     known = [c.id for c in checks]
     if phase not in PHASES:
         raise ConfigError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}.")
@@ -128,7 +128,7 @@ async def run_one(planned: Planned, ctx: Context) -> CheckResult:
     if outcome is Outcome.FAIL and planned.level == "warn":
         outcome, message = Outcome.WARN, f"{message} (set to warn in configuration)"
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return CheckResult(check.id, check.phase, outcome, message, elapsed_ms, verdict.findings)
+    return CheckResult(check.id, check.phase, outcome, message, elapsed_ms, verdict.findings, verdict.metrics)
 
 
 def redactor_for(settings: Settings, environ: Mapping[str, str]) -> Redactor:
@@ -144,10 +144,27 @@ def make_context(settings: Settings, environ: Mapping[str, str] | None = None) -
     return Context(settings, dict(os.environ if environ is None else environ))
 
 
-async def run_plan_async(plan: Iterable[Planned], ctx: Context) -> list[CheckResult]:
-    results = await asyncio.gather(*(run_one(p, ctx) for p in plan))
+async def run_staged(
+    plan: Iterable[Planned], ctx: Context, done: Callable[[Planned, CheckResult], None] | None = None
+) -> list[CheckResult]:
+    """Every planned check, concurrently within each stage and stage after stage (latency bursts run alone,
+    so the gate's own probes neither load the server nor delay the prober); results redacted, in plan order."""
+    planned = list(plan)
     redactor = redactor_for(ctx.settings, ctx.environ)
-    return [redactor.result(r) for r in results]
+    results: dict[int, CheckResult] = {}
+
+    async def one(index: int) -> None:
+        results[index] = redactor.result(await run_one(planned[index], ctx))
+        if done is not None:
+            done(planned[index], results[index])
+
+    for stage in sorted({p.check.stage for p in planned}):
+        await asyncio.gather(*(one(i) for i, p in enumerate(planned) if p.check.stage == stage))
+    return [results[i] for i in range(len(planned))]
+
+
+async def run_plan_async(plan: Iterable[Planned], ctx: Context) -> list[CheckResult]:
+    return await run_staged(plan, ctx)
 
 
 def run_plan(plan: Sequence[Planned], ctx: Context, phase: str = "all") -> GateReport:

@@ -170,6 +170,58 @@ class HeadersTable(Table):
     static_paths: CommaList = Field(default_factory=list)  # default: the scripts and styles the page links
 
 
+_ROUTE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+HTTP_METHODS = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class LatencyRoute(Table):
+    """One measured endpoint; budgets left out are the `[latency]` table's."""
+
+    path: str
+    method: HTTP_METHODS = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+    error_rate: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"must start with '/', got {value!r}")
+        return value
+
+
+def _route(value: object) -> object:
+    return {"path": value} if isinstance(value, str) else value
+
+
+class LatencyTable(Table):
+    """`[tool.launch-gate.latency]`: per-route budgets, measured by an open-model burst (check `latency.<route>`)."""
+
+    routes: dict[str, Annotated[LatencyRoute, BeforeValidator(_route)]] = Field(default_factory=dict)
+    rate: float = Field(default=20.0, gt=0, le=2000)  # requests per second, sent on schedule
+    duration: float = Field(default=5.0, gt=0, le=600)  # seconds measured, after the warm-up
+    warmup: float = Field(default=1.0, ge=0, le=60)  # seconds sent first and not counted
+    min_samples: int = Field(default=30, ge=1)
+    p95_ms: float = Field(default=300.0, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+    error_rate: float = Field(default=0.01, ge=0, le=1)
+    max_lag_ms: float = Field(default=50.0, gt=0)  # client lateness (p99) above which a run is inconclusive
+    baseline: str | None = None  # a previous JSON report: fail when p95 grew by more than `regression`
+    regression: float = Field(default=0.25, gt=0)
+
+    @field_validator("routes")
+    @classmethod
+    def _names(cls, routes: dict[str, LatencyRoute]) -> dict[str, LatencyRoute]:
+        bad = [n for n in routes if not _ROUTE_NAME.match(n)]
+        if bad:
+            raise ValueError(
+                f"route names become check ids: use lowercase letters, digits, - and _ ({bad[0]!r})"
+            )
+        return routes
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
@@ -179,4 +231,5 @@ TABLES: dict[str, type[Table]] = {
     "dns": DnsTable,
     "tls": TlsTable,
     "headers": HeadersTable,
+    "latency": LatencyTable,
 }

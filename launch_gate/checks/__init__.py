@@ -45,15 +45,17 @@ class Check:
     summary: str
     func: CheckFunc
     timeout: Callable[[Settings], float] | None = None  # its own limit, where the global one does not fit
+    stage: int = 0  # checks run concurrently within a stage, stages one after another (measurements last)
 
     @property
     def area(self) -> str:
         return self.id.split(".", 1)[0]
 
 
-def all_checks() -> tuple[Check, ...]:
-    """Every built-in check, in report order."""
-    from launch_gate.checks import deps, dns_records, email_auth, env, secrets, tls, web
+def all_checks(settings: Settings | None = None) -> tuple[Check, ...]:
+    """Every built-in check, in report order, then (given settings) the configured ones: `latency.<route>`."""
+    from launch_gate.checks import deps, dns_records, email_auth, env, latency, secrets, tls, web
 
     areas = (env, secrets, deps, dns_records, tls, web, email_auth)
-    return tuple(check for area in areas for check in area.CHECKS)
+    configured = latency.checks_for(settings) if settings is not None else ()
+    return (*(check for area in areas for check in area.CHECKS), *configured)

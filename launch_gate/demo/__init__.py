@@ -44,7 +44,9 @@ DNS_FAULTS = {
     "stale-address",
 }
 TLS_FAULTS = {"expired-cert", "expiring-cert", "wrong-host-cert"}
-FAULTS = frozenset(EDGE_FAULTS | DNS_FAULTS | TLS_FAULTS)
+APP_FAULTS = {"signup-500", "no-email", "slow-booking", "stall", "api-down"}
+MAIL_FAULTS = {"bad-dkim"}
+FAULTS = frozenset(EDGE_FAULTS | DNS_FAULTS | TLS_FAULTS | APP_FAULTS | MAIL_FAULTS)
 BROKEN = frozenset(
     {"temporary-redirect", "no-hsts", "exposed-env", "stack-trace", "spf-too-many", "dmarc-none"}
 )
@@ -122,7 +124,9 @@ def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> s
         f'ca-bundle = "{ca_file}"\nprobe-timeout = 5\n\n'
         '[dns]\nsubdomains = ["api", "admin"]\n\n'
         '[headers]\ncors-paths = ["/", "/api/coaches"]\n\n'
-        f'[email]\ndkim-selectors = ["{SELECTOR}"]\n'
+        f'[email]\ndkim-selectors = ["{SELECTOR}"]\n\n'
+        "[latency]\nrate = 20\nduration = 3\nwarmup = 0.5\n\n"
+        '[latency.routes]\nhome = "/"\nsearch = "/api/coaches?q=yoga"\nbooking = "/api/coaches/1/slots"\n'
     ).replace("'", '"')
 
 
@@ -146,7 +150,9 @@ def running(faults: Iterable[str] = (), delay: float = 0.0) -> Iterator[Demo]:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="launch-gate-demo-")))
         inbox, smtp_port = stack.enter_context(smtp_server())
         site = Edge(
-            faults=set(chosen & EDGE_FAULTS), mailer=Sender(smtp_port, APEX, SELECTOR, private), delay=delay
+            faults=set(chosen & (EDGE_FAULTS | APP_FAULTS)),
+            mailer=Sender(smtp_port, APEX, SELECTOR, private, tamper="bad-dkim" in chosen),
+            delay=delay,
         )
         dns = stack.enter_context(DnsServer(zone(public, chosen)).running())
         dns.mode = "servfail" if "dns-servfail" in chosen else "drop" if "dns-timeout" in chosen else "answer"

@@ -44,8 +44,17 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
 class Sender:
     """Sends as noreply@<domain>, signed with DKIM (selector, private key in PEM)."""
 
-    def __init__(self, port: int, domain: str, selector: str, private_key: bytes, sign: bool = True) -> None:
+    def __init__(
+        self,
+        port: int,
+        domain: str,
+        selector: str,
+        private_key: bytes,
+        sign: bool = True,
+        tamper: bool = False,
+    ) -> None:
         self.port, self.domain, self.selector, self.key, self.sign = port, domain, selector, private_key, sign
+        self.tamper = tamper  # a relay that rewrites the body after signing: the signature no longer verifies
 
     def message(self, to: str, subject: str, body: str) -> bytes:
         message = EmailMessage()
@@ -58,6 +67,8 @@ class Sender:
             return raw
         signature = dkim.sign(raw, self.selector.encode(), self.domain.encode(), self.key,
                               include_headers=[b"from", b"to", b"subject"])  # fmt: skip
+        if self.tamper:
+            raw += b"\r\n-- \r\nSent through a relay that adds a footer.\r\n"
         return bytes(signature) + raw
 
     def _send(self, to: str, raw: bytes) -> None:

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, quote
 
 CANONICAL = "www.example.test"
 APEX = "example.test"
@@ -48,6 +49,7 @@ class Edge:
     bookings: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (scheme, host, path) served
     delay: float = 0.0  # seconds added to every response, as a slow origin would
+    stall_origin: float | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,6 +71,7 @@ class Edge:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        headers[":query"] = scope["query_string"].decode()
         await self.route(send, scope["method"], scope["path"], headers, body)
 
     def redirect(self, scheme: str, host: str, path: str) -> str | None:
@@ -135,44 +138,98 @@ class Edge:
     async def api(
         self, send: Send, method: str, path: str, headers: dict[str, str], body: bytes, extra: dict[str, str]
     ) -> None:
-        async def reply(status: int, data: object) -> None:
-            await self.respond(send, status, json.dumps(data).encode(), extra, "application/json")
+        async def reply(status: int, data: object, private: bool = False) -> None:
+            cache = {"cache-control": "private, no-store"} if private else {}
+            await self.respond(
+                send, status, json.dumps(data).encode(), {**extra, **cache}, "application/json"
+            )
 
         try:
             payload = json.loads(body) if body else {}
         except ValueError:
             return await reply(400, {"error": "invalid JSON"})
+        if not isinstance(payload, dict):
+            return await reply(400, {"error": "a JSON object, please"})
         user = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
+        query = parse_qs(headers.get(":query", ""))
+        route = (method, path)
         if path == "/health":
             return await reply(200, {"status": "ok"})
-        if (method, path) == ("POST", "/api/signup"):
+        if path.startswith("/api/coaches") and "api-down" in self.faults:
+            return await reply(503, {"error": "upstream unavailable"})
+        if path.startswith("/api/coaches") and "stall" in self.faults:
+            await self._stall()
+        if route == ("POST", "/api/signup"):
+            if "signup-500" in self.faults:
+                return await reply(500, {"error": "internal server error"})
             email, password = str(payload.get("email", "")), str(payload.get("password", ""))
             if "@" not in email or len(password) < 8:
                 return await reply(422, {"error": "an email and a password of 8+ characters"})
+            if email in self.users:
+                return await reply(409, {"error": "that email is registered"})
             self.users[email] = password
-            await self.mailer(
-                email, "Confirm your Coachly account", f"Welcome! Confirm at https://{CANONICAL}/confirm"
-            )
+            if "no-email" not in self.faults:
+                link = f"https://{CANONICAL}/confirm?email={quote(email)}"
+                await self.mailer(
+                    email, "Confirm your Coachly account", f"Welcome! Confirm your account: {link}"
+                )
             return await reply(201, {"email": email})
-        if (method, path) == ("POST", "/api/login"):
+        if route == ("POST", "/api/login"):
             if self.users.get(str(payload.get("email"))) != payload.get("password"):
                 return await reply(401, {"error": "wrong email or password"})
             token = secrets.token_urlsafe(24)
             self.tokens[token] = str(payload["email"])
-            return await reply(200, {"token": token})
-        if (method, path) == ("GET", "/api/coaches"):
-            return await reply(200, COACHES)
-        if (method, path) == ("POST", "/api/bookings"):
-            if user is None:
-                return await reply(401, {"error": "log in first"})
-            number = len(self.bookings) + 1
-            booking = {"id": number, "coach": payload.get("coach"), "client": user}
-            self.bookings[number] = booking
-            await self.mailer(
-                user, "Your booking is confirmed", f"Booking {number} with coach {booking['coach']}"
+            return await reply(200, {"token": token}, private=True)
+        if route == ("GET", "/api/coaches"):
+            words = (query.get("q") or [""])[0].lower().split()
+            found = [
+                c for c in COACHES if all(w in f"{c['name']} {c['topic']} {c['city']}".lower() for w in words)
+            ]
+            return await reply(200, found)
+        if method == "GET" and path.startswith("/api/coaches/") and path.endswith("/slots"):
+            if "slow-booking" in self.faults:
+                await asyncio.sleep(0.45)
+            return await reply(200, [{"start": "2026-12-01T09:00:00Z"}, {"start": "2026-12-01T10:00:00Z"}])
+        if user is None and path.startswith(("/api/me", "/api/bookings")):
+            return await reply(401, {"error": "log in first"})
+        if route == ("GET", "/api/me"):
+            mine = [b for b in self.bookings.values() if b["client"] == user]
+            return await reply(
+                200, {"email": user, "bookings": mine}, private="public-session-cache" not in self.faults
             )
-            return await reply(201, booking)
+        if route == ("DELETE", "/api/me"):
+            assert user is not None
+            self.users.pop(user, None)
+            self.tokens = {t: e for t, e in self.tokens.items() if e != user}
+            self.bookings = {n: b for n, b in self.bookings.items() if b["client"] != user}
+            return await reply(204, None)
+        if route == ("POST", "/api/bookings"):
+            if "slow-booking" in self.faults:
+                await asyncio.sleep(0.45)
+            number = max(self.bookings, default=0) + 1
+            self.bookings[number] = {"id": number, "coach": payload.get("coach"), "client": user}
+            assert user is not None
+            await self.mailer(user, "Your booking is confirmed", f"Booking {number} with coach {payload.get('coach')}: "
+                              f"https://{CANONICAL}/bookings/{number}")  # fmt: skip
+            return await reply(201, self.bookings[number], private=True)
+        if path.startswith("/api/bookings/") and path.rsplit("/", 1)[1].isdigit():
+            number = int(path.rsplit("/", 1)[1])
+            booking = self.bookings.get(number)
+            if booking is None or booking["client"] != user:
+                return await reply(404, {"error": "no such booking"})
+            if method == "DELETE":
+                del self.bookings[number]
+                return await reply(204, None)
+            return await reply(200, booking, private=True)
         return await reply(404, {"error": "no such endpoint"})
+
+    async def _stall(self) -> None:
+        """The app freezes for a second, once: requests arriving 1-2 s after the first wait until 2 s."""
+        now = asyncio.get_running_loop().time()
+        if self.stall_origin is None:
+            self.stall_origin = now
+        if 1.0 <= now - self.stall_origin < 2.0:
+            await asyncio.sleep(self.stall_origin + 2.0 - now)
 
     @staticmethod
     async def respond(

@@ -7,6 +7,7 @@ TCP connection goes: the URL, the Host header, TLS SNI and certificate verificat
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import ssl
 from collections.abc import Iterable, Mapping
@@ -90,7 +91,9 @@ class _SyncBackend(httpcore.NetworkBackend):
     def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
         to_host, to_port = self._options.destination(host, port)
         if self._options.nameservers and not is_address(to_host):
-            to_host = asyncio.run(_first(self._options, to_host))  # a sync client runs outside any event loop
+            to_host = asyncio.run(
+                first_address(self._options, to_host)
+            )  # a sync client runs outside any event loop
         return self._inner.connect_tcp(to_host, to_port, *args, **kwargs)
 
 
@@ -104,14 +107,14 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         to_host, to_port = self._options.destination(host, port)
         if self._options.nameservers and not is_address(to_host):
-            to_host = await _first(self._options, to_host)
+            to_host = await first_address(self._options, to_host)
         return await self._inner.connect_tcp(to_host, to_port, *args, **kwargs)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
 
 
-async def _first(options: HttpOptions, name: str) -> str:
+async def first_address(options: HttpOptions, name: str) -> str:
     """The first address of `name` from the configured nameservers; a failed lookup is a connect error."""
     from launch_gate.net.dns import Status, addresses, resolver
 
@@ -121,8 +124,10 @@ async def _first(options: HttpOptions, name: str) -> str:
     return answer.records[0]
 
 
+@functools.lru_cache(maxsize=8)
 def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """The system's trust store, plus the given CA certificates."""
+    """The system's trust store, plus the given CA certificates (built once: loading the store takes tens of
+    milliseconds, which would stall every other probe on the event loop)."""
     context = ssl.create_default_context()
     if ca_bundle is not None:
         try:

@@ -115,7 +115,7 @@ def test_a_kept_name_resolves_through_the_configured_nameservers_and_pins_overri
             assert http.get("https://example.test/").json()["host"] == "example.test"
         with (
             client(options) as http,
-            pytest.raises(httpx.ConnectError, match="nowhere.example.test has no A or AAAA record"),
+            pytest.raises(httpx.ConnectError, match=r"nowhere\.example\.test has no A or AAAA record"),
         ):
             http.get("https://nowhere.example.test/")
         assert ("www.example.test", "A") in dns.queries

@@ -1,0 +1,234 @@
+"""Latency measured as users meet it: an open-model burst at a fixed arrival rate, with exact percentiles.
+
+Each request is sent at its scheduled time whether or not earlier ones have answered (a new connection is
+opened when none is idle), so a stalled server shows up in the percentiles instead of slowing the client
+down: no coordinated omission. A request's latency runs from when it was sent to when its whole response
+was read. How late the client sent each request is kept too: a client that could not keep its rate makes
+the run inconclusive, never a pass.
+
+The client is a small HTTP/1.1 client on asyncio streams rather than httpx: its pool serialises connection
+management under concurrency (httpx #3215, httpcore #924) and adds per-request overhead that shows in a
+millisecond budget; `benchmarks/latency_accuracy.py` measures both against ground truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from launch_gate.net.http import HttpOptions, is_address, ssl_context
+
+MAX_IN_FLIGHT = 512
+QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Sample:
+    due: float  # seconds after the start of the burst when the request was scheduled
+    lag: float  # how late the client sent it (seconds)
+    latency: float  # sent -> whole response read (seconds); the timeout for a request that timed out
+    status: int | None  # None: no HTTP response (connection error or timeout)
+    error: str | None = None
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); `ordered` is sorted."""
+    if not ordered:
+        return math.nan
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a burst measured, warm-up excluded. Times in milliseconds."""
+
+    samples: int
+    errors: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    lag_p99: float
+    rate: float  # requests per second asked for
+    sent_rate: float  # requests per second actually sent
+    statuses: Mapping[int, int] = field(default_factory=dict)
+    first_error: str | None = None
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.samples if self.samples else 1.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "samples": self.samples, "errors": self.errors, "error_rate": round(self.error_rate, 4),
+            "p50_ms": round(self.p50, 2), "p95_ms": round(self.p95, 2), "p99_ms": round(self.p99, 2),
+            "max_ms": round(self.max, 2), "client_lag_p99_ms": round(self.lag_p99, 2),
+            "rate": self.rate, "sent_rate": round(self.sent_rate, 2),
+        }  # fmt: skip
+
+
+def summarize(samples: list[Sample], warmup: float, rate: float, ok: range = range(200, 400)) -> Summary:
+    measured = [s for s in samples if s.due >= warmup]
+    failed = [s for s in measured if s.status is None or s.status not in ok]
+    latencies = sorted(s.latency * 1000 for s in measured)
+    lags = sorted(s.lag * 1000 for s in measured)
+    span = (max(s.due + s.lag for s in measured) - min(s.due + s.lag for s in measured)) if measured else 0
+    statuses: dict[int, int] = {}
+    for s in measured:
+        if s.status is not None:
+            statuses[s.status] = statuses.get(s.status, 0) + 1
+    first = next((s.error or f"status {s.status}" for s in failed), None)
+    return Summary(
+        len(measured), len(failed), percentile(latencies, 50), percentile(latencies, 95),
+        percentile(latencies, 99), latencies[-1] if latencies else math.nan, percentile(lags, 99), rate,
+        (len(measured) - 1) / span if span > 0 else 0.0, statuses, first,
+    )  # fmt: skip
+
+
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.socket = writer.get_extra_info("socket")
+
+    def quick_ack(self) -> None:
+        """Acknowledge what arrives at once. Linux otherwise may delay an ACK up to 40 ms, and a server whose
+        response goes out in several small writes (TLS records, chunks) then waits for it: the delay would
+        be the client's, not the server's. (A browser's connection is interactive and rarely hits this.)"""
+        if QUICKACK is not None and self.socket is not None:
+            with contextlib.suppress(OSError):
+                self.socket.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class Prober:
+    """Sends `method url` at `rate` per second for `duration` seconds through the gate's network settings."""
+
+    options: HttpOptions
+    url: str
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    _idle: list[_Connection] = field(default_factory=list)
+    _context: ssl.SSLContext | None = None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {self.url}")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.tls = parts.scheme == "https"
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host_header = parts.netloc.rsplit("@", 1)[-1]
+        lines = [f"{self.method} {target} HTTP/1.1", f"Host: {host_header}", "User-Agent: launch-gate latency",
+                 "Accept: */*", *(f"{k}: {v}" for k, v in self.headers.items())]  # fmt: skip
+        if self.body or self.method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(self.body)}")
+        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+        if self.tls:
+            self._context = ssl_context(self.options.ca_bundle)
+
+    async def _address(self) -> tuple[str, int]:
+        to_host, to_port = self.options.destination(self.host, self.port)
+        if self.options.nameservers and not is_address(to_host):
+            from launch_gate.net.http import first_address
+
+            to_host = await first_address(self.options, to_host)
+        return to_host, to_port
+
+    async def _open(self, address: tuple[str, int]) -> _Connection:
+        reader, writer = await asyncio.open_connection(
+            address[0], address[1], ssl=self._context, server_hostname=self.host if self.tls else None,
+            limit=1 << 20,
+        )  # fmt: skip
+        return _Connection(reader, writer)
+
+    async def _exchange(self, address: tuple[str, int]) -> int:
+        connection = self._idle.pop() if self._idle else await self._open(address)
+        try:
+            connection.writer.write(self.request)
+            connection.quick_ack()
+            status, keep = await _read_response(connection.reader, self.method)
+        except BaseException:
+            connection.close()
+            raise
+        if keep:
+            self._idle.append(connection)
+        else:
+            connection.close()
+        return status
+
+    async def burst(self, rate: float, duration: float, timeout: float) -> list[Sample]:
+        """Every request of the burst, scheduled at `start + i / rate`."""
+        address = await self._address()
+        loop = asyncio.get_running_loop()
+        count = max(1, int(rate * duration))
+        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        start = loop.time() + 0.01
+
+        async def one(index: int) -> Sample:
+            due = index / rate
+            await asyncio.sleep(max(0.0, start + due - loop.time()))
+            async with in_flight:
+                sent = time.perf_counter()
+                lag = max(0.0, loop.time() - (start + due))
+                try:
+                    status = await asyncio.wait_for(self._exchange(address), timeout)
+                except TimeoutError:
+                    return Sample(due, lag, timeout, None, f"no response within {timeout:g} s")
+                except (OSError, ssl.SSLError, ValueError, asyncio.IncompleteReadError) as exc:
+                    return Sample(due, lag, time.perf_counter() - sent, None, f"{type(exc).__name__}: {exc}")
+                return Sample(due, lag, time.perf_counter() - sent, status)
+
+        try:
+            return list(await asyncio.gather(*(one(i) for i in range(count))))
+        finally:
+            for connection in self._idle:
+                connection.close()
+            self._idle.clear()
+
+
+async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int, bool]:
+    """Read one whole HTTP/1.1 response; (status, whether the connection may be reused)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP/1.x response: {lines[0][:60]!r}")
+    status = int(parts[1])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    keep = headers.get("connection", "").lower() != "close" and parts[0] == "HTTP/1.1"
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return status, keep
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                return status, keep
+    if "content-length" in headers:
+        length = int(headers["content-length"])
+        if length > MAX_BODY:
+            raise ValueError(f"response body of {length} bytes")
+        await reader.readexactly(length)
+        return status, keep
+    await reader.read(MAX_BODY)  # delimited by the connection closing
+    return status, False
