@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from launch_gate.net.http import HttpOptions, is_address, ssl_context
+from launch_gate.net.http import HttpOptions, first_address, is_address, ssl_context
 
 MAX_IN_FLIGHT = 512
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
@@ -145,8 +145,6 @@ class Prober:
     async def _address(self) -> tuple[str, int]:
         to_host, to_port = self.options.destination(self.host, self.port)
         if self.options.nameservers and not is_address(to_host):
-            from launch_gate.net.http import first_address
-
             to_host = await first_address(self.options, to_host)
         return to_host, to_port
 
