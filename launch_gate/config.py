@@ -36,6 +36,7 @@ from launch_gate.tables import (
     LatencyTable,
     NetTable,
     SecretsTable,
+    SmokeTable,
     TlsTable,
     kebab,
 )
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     tls: TlsTable = Field(default_factory=TlsTable)
     headers: HeadersTable = Field(default_factory=HeadersTable)
     latency: LatencyTable = Field(default_factory=LatencyTable)
+    smoke: SmokeTable = Field(default_factory=SmokeTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
@@ -159,16 +161,23 @@ class _Layer:
         return f"`[{header}] {key}` in {self.label}" if header else f"`{key}` in {self.label}"
 
 
-def _normalise(data: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
-    """Kebab-case every key except check ids (which keep their own spelling)."""
+# Tables whose keys are the user's names (check ids, route and flow names) or data sent as given (a request's
+# JSON body, form fields and headers, captures): their keys keep their spelling.
+_NAMED = frozenset({"checks", "routes", "flows"})
+_VERBATIM = frozenset({"json", "form", "headers", "capture"})
+
+
+def _normalise(data: Mapping[str, Any], depth: int = 0, named: bool = False) -> dict[str, Any]:
+    """Kebab-case setting names (so `probe_timeout` and `probe-timeout` are one key); leave user names alone."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        name = str(key) if depth else kebab(str(key))
-        if isinstance(value, Mapping) and name != "checks":
-            value = _normalise(value, depth + 1)
-        elif depth:
-            name = kebab(name)
-        out[name] = value
+        name = str(key) if named else kebab(str(key))
+        if name == "checks" or (depth and name in _VERBATIM):
+            out[name] = value
+        elif isinstance(value, Mapping):
+            out[name] = _normalise(value, depth + 1, named=name in _NAMED)
+        else:
+            out[name] = value
     return out
 
 

@@ -154,7 +154,9 @@ async def run_staged(
     results: dict[int, CheckResult] = {}
 
     async def one(index: int) -> None:
-        results[index] = redactor.result(await run_one(planned[index], ctx))
+        result = redactor.result(await run_one(planned[index], ctx))
+        # and what the check learnt while running: generated passwords, captured tokens, an inbox's password
+        results[index] = Redactor(ctx.secrets).result(result) if ctx.secrets else result
         if done is not None:
             done(planned[index], results[index])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -222,6 +222,133 @@ class LatencyTable(Table):
         return routes
 
 
+_CAPTURE = re.compile(r"^(json:.*|header:[A-Za-z0-9-]+|cookie:[^\s;=]+|link(:.+)?|subject)$")
+
+
+def _statuses(value: object) -> object:
+    return [value] if isinstance(value, int) else value
+
+
+class EmailWait(Table):
+    """An email step: wait for a message to `to` (templated) whose subject contains `subject`."""
+
+    to: str = "{user.email}"
+    subject: str | None = None  # a part of the subject, case-insensitive
+    within: float | None = Field(default=None, gt=0, le=600)  # seconds; default: [smoke] email-within
+
+
+class FlowStep(Table):
+    """One request (`path`) or one awaited email (`email`), with what to expect and what to capture."""
+
+    name: str | None = None
+    method: HTTP_METHODS = "GET"
+    path: str | None = None  # "/api/signup", or a whole URL for another host
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json")
+    form: dict[str, str] | None = None
+    expect: Annotated[list[int], BeforeValidator(_statuses)] = Field(default_factory=list)  # default: 2xx
+    capture: dict[str, str] = Field(
+        default_factory=dict
+    )  # name -> json:a.b | header:X | cookie:n | link[:part]
+    email: EmailWait | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FlowStep:
+        if (self.path is None) == (self.email is None):
+            raise ValueError("a step has either `path` (a request) or `email` (wait for a message)")
+        if self.path is not None and not self.path.startswith(("/", "https://", "http://", "{")):
+            raise ValueError(f"path must start with '/' or be a whole URL, got {self.path!r}")
+        if self.json_body is not None and self.form is not None:
+            raise ValueError("a step sends `json` or `form`, not both")
+        bad = [s for s in self.capture.values() if not _CAPTURE.match(s)]
+        if bad:
+            raise ValueError(
+                f"capture {bad[0]!r} must be json:<field.path>, header:<name>, cookie:<name>, "
+                "link, link:<part of the URL> or subject"
+            )
+        if any(not 100 <= s <= 599 for s in self.expect):
+            raise ValueError("expect must be HTTP status codes (100-599)")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        return f"{self.method} {self.path}" if self.path is not None else "email"
+
+
+class Flow(Table):
+    """`[smoke.flows.<name>]`: steps in order, then cleanup steps that run even when a step failed."""
+
+    steps: list[FlowStep] = Field(min_length=1)
+    cleanup: list[FlowStep] = Field(default_factory=list)
+
+
+class MailboxTable(Table):
+    """`[smoke.mailbox]`: where the gate reads the mail a flow triggers."""
+
+    kind: Literal["none", "smtp", "imap", "mailpit", "mailhog"] = "none"
+    url: str | None = None  # mailpit / mailhog: the API's base URL, e.g. http://127.0.0.1:8025
+    listen: str = "127.0.0.1:2525"  # smtp: where the gate's own SMTP sink listens during the run
+    host: str | None = None  # imap
+    port: int | None = Field(default=None, gt=0, lt=65536)
+    user: str | None = None
+    password_env: str | None = None  # imap: the NAME of the variable holding the password, never the password
+    tls: bool = True
+    folder: str = "INBOX"
+    poll: float = Field(default=0.5, gt=0, le=30)  # seconds between looks
+
+    @model_validator(mode="after")
+    def _complete(self) -> MailboxTable:
+        if self.kind in ("mailpit", "mailhog") and not (self.url or "").startswith(("http://", "https://")):
+            raise ValueError(
+                f"kind {self.kind!r} needs `url`, the API's base URL such as http://127.0.0.1:8025"
+            )
+        if self.kind == "imap" and not (self.host and self.user and self.password_env):
+            raise ValueError("kind 'imap' needs `host`, `user` and `password-env` (the variable's name)")
+        if self.password_env is not None and not _ENV_NAME.match(self.password_env):
+            raise ValueError("password-env is the NAME of an environment variable, e.g. SMOKE_IMAP_PASSWORD")
+        if self.kind == "smtp" and not re.fullmatch(r"[^:\s]+:\d+", self.listen):
+            raise ValueError(f"listen must be HOST:PORT, got {self.listen!r}")
+        return self
+
+
+class SmokeTable(Table):
+    """`[tool.launch-gate.smoke]`: declarative flows (check `smoke.<flow>`), their throwaway user and mailbox."""
+
+    flows: dict[str, Flow] = Field(default_factory=dict)
+    allow_production: bool = False  # flows create data: off against an environment named production
+    plus_address: str | None = None  # qa@yourapp.com -> qa+lg-<id>@yourapp.com
+    catch_all_domain: str | None = None  # qa.yourapp.com -> lg-<id>@qa.yourapp.com
+    email_within: float = Field(default=60.0, gt=0, le=600)  # seconds an email may take to arrive
+    link_hosts: CommaList = Field(default_factory=list)  # hosts email links may use besides the target's
+    mailbox: MailboxTable = Field(default_factory=MailboxTable)
+
+    @field_validator("flows")
+    @classmethod
+    def _names(cls, flows: dict[str, Flow]) -> dict[str, Flow]:
+        bad = [n for n in flows if not _ROUTE_NAME.match(n)]
+        if bad:
+            raise ValueError(
+                f"flow names become check ids: use lowercase letters, digits, - and _ ({bad[0]!r})"
+            )
+        return flows
+
+    @field_validator("plus_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s+]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"must be an address without a tag, such as qa@yourapp.com, got {value!r}")
+        return value
+
+    @field_validator("catch_all_domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", value):
+            raise ValueError(f"must be a domain such as qa.yourapp.com, got {value!r}")
+        return value
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
@@ -232,4 +359,5 @@ TABLES: dict[str, type[Table]] = {
     "tls": TlsTable,
     "headers": HeadersTable,
     "latency": LatencyTable,
+    "smoke": SmokeTable,
 }

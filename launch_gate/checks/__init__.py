@@ -19,6 +19,7 @@ class Context:
     settings: Settings
     environ: Mapping[str, str]
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # probes checks share
+    secrets: set[str] = field(default_factory=set, compare=False, repr=False)  # learnt while running
 
     @property
     def root(self) -> Path:
@@ -53,9 +54,10 @@ class Check:
 
 
 def all_checks(settings: Settings | None = None) -> tuple[Check, ...]:
-    """Every built-in check, in report order, then (given settings) the configured ones: `latency.<route>`."""
-    from launch_gate.checks import deps, dns_records, email_auth, env, latency, secrets, tls, web
+    """Every built-in check, in report order, then (given settings) the configured ones: `smoke.<flow>` and
+    `latency.<route>`."""
+    from launch_gate.checks import deps, dns_records, email_auth, env, latency, secrets, smoke, tls, web
 
     areas = (env, secrets, deps, dns_records, tls, web, email_auth)
-    configured = latency.checks_for(settings) if settings is not None else ()
+    configured = (*smoke.checks_for(settings), *latency.checks_for(settings)) if settings is not None else ()
     return (*(check for area in areas for check in area.CHECKS), *configured)

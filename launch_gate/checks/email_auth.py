@@ -6,7 +6,9 @@ record does not exist fails a check; a resolver that does not answer makes it an
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import dns.asyncresolver
@@ -31,10 +33,15 @@ MAX_VOID = 2
 MAX_QUERIES = 60  # a bound on our own walk, whatever the records say
 
 
-def organizational_domain(host: str) -> str:
+@functools.cache
+def _public_suffixes() -> Any:
     from publicsuffixlist import PublicSuffixList
 
-    return str(PublicSuffixList().privatesuffix(host.lower().rstrip(".")) or host)
+    return PublicSuffixList()  # parsing the list takes a while: once per process
+
+
+def organizational_domain(host: str) -> str:
+    return str(_public_suffixes().privatesuffix(host.lower().rstrip(".")) or host)
 
 
 def mail_domain(ctx: Context) -> str | None:

@@ -114,7 +114,13 @@ def _certificate_dates(faults: frozenset[str]) -> tuple[datetime, datetime]:
     return now - timedelta(days=1), now + timedelta(days=89)
 
 
-def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> str:
+def flows_toml(mailbox_url: str = "http://127.0.0.1:8025") -> str:
+    """The demo's smoke flows (the marketplace path), reading mail from the inbox API at `mailbox_url`."""
+    text = (Path(__file__).parent / "flows.toml").read_text(encoding="utf-8")
+    return text.replace('url = "http://127.0.0.1:8025"', f'url = "{mailbox_url}"')
+
+
+def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path, mail_api: int) -> str:
     # Ports only: the names themselves resolve through the demo's nameserver, as a browser's would.
     routes = [f"{h}:{p}::{to}" for h in (CANONICAL, APEX) for p, to in ((80, http_port), (443, https_port))]
     return (
@@ -126,8 +132,8 @@ def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path) -> s
         '[headers]\ncors-paths = ["/", "/api/coaches"]\n\n'
         f'[email]\ndkim-selectors = ["{SELECTOR}"]\n\n'
         "[latency]\nrate = 20\nduration = 3\nwarmup = 0.5\n\n"
-        '[latency.routes]\nhome = "/"\nsearch = "/api/coaches?q=yoga"\nbooking = "/api/coaches/1/slots"\n'
-    ).replace("'", '"')
+        '[latency.routes]\nhome = "/"\nsearch = "/api/coaches?q=yoga"\nbooking = "/api/coaches/1/slots"\n\n'
+    ).replace("'", '"') + flows_toml(f"http://127.0.0.1:{mail_api}")
 
 
 @contextmanager
@@ -168,5 +174,6 @@ def running(faults: Iterable[str] = (), delay: float = 0.0) -> Iterator[Demo]:
                 tls_server(old, [CANONICAL, APEX], tmp / "stale", ca=ca, host=STALE, port=https_port)
             )
         config = tmp / "launch-gate.toml"
-        config.write_text(_config(dns, http_port, https_port, ca_file), encoding="utf-8")
+        mail_api = stack.enter_context(http_server(inbox))  # the inbox, as a Mailpit-compatible API
+        config.write_text(_config(dns, http_port, https_port, ca_file, mail_api), encoding="utf-8")
         yield Demo(chosen, config, site, inbox, dns)

@@ -138,11 +138,13 @@ class Edge:
     async def api(
         self, send: Send, method: str, path: str, headers: dict[str, str], body: bytes, extra: dict[str, str]
     ) -> None:
-        async def reply(status: int, data: object, private: bool = False) -> None:
+        async def reply(status: int, data: object, private: bool | None = False) -> None:
+            # private=None: a CDN rule caching every API answer ("public-session-cache")
             cache = {"cache-control": "private, no-store"} if private else {}
-            await self.respond(
-                send, status, json.dumps(data).encode(), {**extra, **cache}, "application/json"
-            )
+            if private is None:
+                cache = {"cache-control": "public, max-age=600"}
+            body = b"" if status == 204 else json.dumps(data).encode()
+            await self.respond(send, status, body, {**extra, **cache}, "application/json")
 
         try:
             payload = json.loads(body) if body else {}
@@ -195,7 +197,9 @@ class Edge:
         if route == ("GET", "/api/me"):
             mine = [b for b in self.bookings.values() if b["client"] == user]
             return await reply(
-                200, {"email": user, "bookings": mine}, private="public-session-cache" not in self.faults
+                200,
+                {"email": user, "bookings": mine},
+                private=None if "public-session-cache" in self.faults else True,
             )
         if route == ("DELETE", "/api/me"):
             assert user is not None

@@ -1,0 +1,224 @@
+"""Smoke flows against the demo deployment: real sign-ups, logins, bookings and DKIM-signed emails."""
+
+import email
+import json
+import re
+import smtplib
+import threading
+import time
+
+import pytest
+
+from launch_gate import demo
+from launch_gate.config import load_settings
+from launch_gate.demo.mail import Sender
+from launch_gate.errors import ConfigError
+from launch_gate.runner import build_plan, make_context, run_plan
+
+FLOWS = {"smoke.signup", "smoke.login", "smoke.booking"}
+
+
+def gate(running, environ=None, select=("smoke",), extra=""):
+    environ = dict(environ or {})
+    config = running.config
+    if extra:
+        config = running.config.with_name("extra.toml")
+        config.write_text(running.config.read_text() + "\n" + extra)
+    settings = load_settings(cwd=config.parent, config_file=config, environ=environ)
+    report = run_plan(build_plan(settings, "post", select=list(select)), make_context(settings, environ))
+    return {r.id: r for r in report.results}
+
+
+def replaced(running, old, new):
+    """The demo's configuration with one setting changed, as a user would edit it."""
+    text = running.config.read_text()
+    assert old in text
+    running.config.write_text(text.replace(old, new))
+
+
+def test_the_marketplace_flows_pass_on_the_clean_demo_and_leave_nothing_behind():
+    with demo.running() as running:
+        results = gate(running)
+        assert running.site.users == {}  # every flow deleted its user (and with it the bookings)
+        assert running.site.bookings == {}
+        subjects = [email.message_from_bytes(raw)["subject"] for _, raw in running.inbox.messages]
+    assert set(results) == FLOWS
+    for result in results.values():
+        assert result.outcome.value == "pass", result.message
+        assert re.search(r"as lg-\d{14}-[0-9a-f]{6}@example\.test", result.message)
+    steps = results["smoke.booking"].metrics["steps"]
+    assert [s["step"] for s in steps][:3] == ["sign up", "log in", "search coaches"]
+    assert steps[0]["status"] == 201
+    assert next(s for s in steps if s["step"] == "booking email")["arrived_s"] < 5
+    assert subjects.count("Your booking is confirmed") == 1
+    assert subjects.count("Confirm your Coachly account") == 3
+
+
+def test_no_password_or_token_reaches_the_report():
+    with demo.running(["public-session-cache"]) as running:
+        results = gate(running)
+        sent = [raw for _, raw in running.inbox.messages]
+    text = json.dumps([r.to_dict() for r in results.values()])
+    assert "Lg-" not in text  # the generated passwords' prefix
+    assert "Bearer" not in text or "[redacted" in text
+    assert sent  # the flows did run
+
+
+def test_a_signup_that_answers_500_fails_the_flow_with_the_answer():
+    with demo.running(["signup-500"]) as running:
+        results = gate(running)
+    signup = results["smoke.signup"]
+    assert signup.outcome.value == "fail"
+    assert "step 1 (sign up): POST /api/signup answered 500 (expected 201)" in signup.message
+    assert "internal server error" in signup.message
+    # Cleanup ran anyway: its login found no such user, so there was nothing to delete.
+    assert any("{token} was never captured" in f.message for f in signup.findings)
+
+
+def test_an_email_that_never_comes_fails_and_the_user_is_still_removed():
+    with demo.running(["no-email"]) as running:
+        results = gate(running, select=["smoke.signup"])
+        deleted = [r for r in running.site.requests if r[2] == "/api/me"]
+        users_left = dict(running.site.users)
+    result = results["smoke.signup"]
+    assert result.outcome.value == "fail"
+    assert re.search(r"step 2 \(confirmation email\): no email to lg-\S+@example\.test with subject "
+                     r"containing 'confirm your' arrived within 5 s", result.message)  # fmt: skip
+    assert users_left == {}  # the app itself says: no user left behind
+    assert len(deleted) == 1
+    assert [s["status"] for s in result.metrics["steps"][-2:]] == [200, 204]
+
+
+def test_an_email_whose_dkim_signature_does_not_verify_fails():
+    with demo.running(["bad-dkim"]) as running:
+        results = gate(running, select=["smoke.signup"])
+    result = results["smoke.signup"]
+    assert result.outcome.value == "fail"
+    assert "DKIM signature (d=example.test, s=s1) does not verify" in result.message
+
+
+def test_a_logged_in_response_that_a_cdn_may_cache_fails_the_flow():
+    with demo.running(["public-session-cache"]) as running:
+        results = gate(running, select=["smoke.login"])
+    result = results["smoke.login"]
+    assert result.outcome.value == "fail"
+    assert "step 3 (profile): GET /api/me is a logged-in response that is cacheable by shared caches" in (
+        result.message
+    )
+
+
+def test_an_unreachable_api_is_could_not_verify_not_a_failure():
+    with demo.running() as running:
+        replaced(
+            running,
+            'connect-to = ["www.example.test:80::',
+            'connect-to = ["www.example.test:443:127.0.0.1:9", "www.example.test:80::',
+        )
+        results = gate(running, select=["smoke.login"])
+    result = results["smoke.login"]
+    assert result.outcome.value == "error"
+    assert result.message.startswith("could not verify step 1 (sign up): POST /api/signup got no answer")
+
+
+def test_an_unreadable_mailbox_is_could_not_verify():
+    with demo.running() as running:
+        replaced(
+            running,
+            'url = "http://127.0.0.1:',
+            'url = "http://127.0.0.1:9#',
+        )
+        results = gate(running, select=["smoke.signup"])
+    result = results["smoke.signup"]
+    assert result.outcome.value == "error"
+    assert "cannot read the mailbox API at http://127.0.0.1:9" in result.message
+    assert "[smoke.mailbox] url" in result.message
+
+
+def test_mailhog_api_reads_the_same_mail():
+    with demo.running() as running:
+        replaced(running, 'kind = "mailpit"', 'kind = "mailhog"')
+        results = gate(running, select=["smoke.booking"])
+    assert results["smoke.booking"].outcome.value == "pass", results["smoke.booking"].message
+
+
+def test_flows_do_not_run_against_production_unless_allowed():
+    with demo.running() as running:
+        replaced(running, 'environment = "demo"', 'environment = "production"')
+        skipped = gate(running, select=["smoke.login"])["smoke.login"]
+        replaced(running, "email-within = 5", "email-within = 5\nallow-production = true")
+        allowed = gate(running, select=["smoke.login"])["smoke.login"]
+        users_created = [r for r in running.site.requests if r[2] == "/api/signup"]
+    assert skipped.outcome.value == "skip"
+    assert "environment is 'production'" in skipped.message
+    assert "allow-production = true" in skipped.message
+    assert allowed.outcome.value == "pass", allowed.message
+    assert len(users_created) == 1  # only the allowed run signed anyone up
+
+
+def test_a_template_naming_a_value_nobody_captured_is_an_error_naming_it():
+    flow = """
+[[smoke.flows.typo.steps]]
+path = "/api/bookings/{bookin}"
+"""
+    with demo.running() as running:
+        result = gate(running, select=["smoke.typo"], extra=flow)["smoke.typo"]
+    assert result.outcome.value == "error"
+    assert "uses {bookin}, which no earlier step captured" in result.message
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_gates_own_smtp_sink_receives_and_proves_mail():
+    """kind = "smtp": the gate listens; the demo's signing sender stands in for an app pointed at it."""
+    flow = """
+[[smoke.flows.sink.steps]]
+name = "welcome email"
+email = { to = "founder@example.test", subject = "welcome" }
+capture = { link = "link" }
+"""
+    port = free_port()
+    with demo.running() as running:
+        replaced(running, 'kind = "mailpit"', f'kind = "smtp"\nlisten = "127.0.0.1:{port}"\n#')
+        mailer = running.site.mailer
+        assert isinstance(mailer, Sender)
+        raw = mailer.message(
+            "founder@example.test", "Welcome to Coachly", "Start: https://www.example.test/start"
+        )
+        sent = threading.Event()
+
+        def send_when_listening():
+            for _ in range(100):  # bounded: the sink starts when the flow does
+                try:
+                    with smtplib.SMTP("127.0.0.1", port, local_hostname="localhost", timeout=2) as smtp:
+                        smtp.sendmail("noreply@example.test", ["founder@example.test"], raw)
+                    sent.set()
+                    return
+                except OSError:
+                    time.sleep(0.05)
+
+        sender = threading.Thread(target=send_when_listening)
+        sender.start()
+        result = gate(running, select=["smoke.sink"], extra=flow)["smoke.sink"]
+        sender.join(10)
+    assert sent.is_set()
+    assert result.outcome.value == "pass", result.message
+    with pytest.raises(ConnectionRefusedError):  # the sink stopped with the run
+        smtplib.SMTP("127.0.0.1", port, local_hostname="localhost", timeout=2)
+
+
+def test_bad_flow_settings_name_the_setting(project):
+    project({"launch-gate.toml": """
+[[smoke.flows.signup.steps]]
+path = "/api/signup"
+email = { subject = "x" }
+"""})  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={})
+    assert "[smoke.flows.signup] steps` in launch-gate.toml (item 1)" in str(caught.value)
+    assert "either `path` (a request) or `email`" in str(caught.value)
