@@ -4,16 +4,20 @@ import email
 import json
 import re
 import smtplib
+import ssl
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import trustme
 
 from launch_gate import demo
 from launch_gate.config import load_settings
 from launch_gate.demo.mail import Sender
 from launch_gate.errors import ConfigError
 from launch_gate.runner import build_plan, make_context, run_plan
+from tests.servers import ImapServer
 
 FLOWS = {"smoke.signup", "smoke.login", "smoke.booking"}
 
@@ -222,3 +226,48 @@ email = { subject = "x" }
         load_settings(environ={})
     assert "[smoke.flows.signup] steps` in launch-gate.toml (item 1)" in str(caught.value)
     assert "either `path` (a request) or `email`" in str(caught.value)
+
+
+@pytest.fixture
+def imap_demo(tmp_path):
+    """The demo, its mail also readable over IMAP with TLS (a second CA in the bundle, as for a real inbox)."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with demo.running() as running:
+        server = ImapServer(lambda: running.inbox.messages, "qa", "imap-Pa55word!", context)
+        with server.running() as port:
+            bundle = tmp_path / "bundle.pem"
+            demo_ca = re.search(r'ca-bundle = "([^"]+)"', running.config.read_text())[1]
+            bundle.write_bytes(Path(demo_ca).read_bytes() + ca.cert_pem.bytes())
+            replaced(running, demo_ca, str(bundle))
+            replaced(running, 'kind = "mailpit"', f'kind = "imap"\nhost = "127.0.0.1"\nport = {port}\nuser = "qa"\n'
+                     'password-env = "SMOKE_IMAP_PASSWORD"\n#')  # fmt: skip
+            yield running, server
+
+
+def test_imap_reads_a_real_inbox_over_tls(imap_demo):
+    running, server = imap_demo
+    result = gate(running, {"SMOKE_IMAP_PASSWORD": "imap-Pa55word!"}, select=["smoke.signup"])["smoke.signup"]
+    assert result.outcome.value == "pass", result.message
+    assert server.logins  # it did read over IMAP
+
+
+def test_an_imap_login_refused_is_could_not_verify_and_never_shows_the_password(imap_demo):
+    running, _ = imap_demo
+    result = gate(running, {"SMOKE_IMAP_PASSWORD": "wrong-Pa55word!"}, select=["smoke.signup"])[
+        "smoke.signup"
+    ]
+    assert result.outcome.value == "error"
+    assert "refused us" in result.message
+    assert "[smoke.mailbox] user and password" in result.message
+    assert "wrong-Pa55word!" not in json.dumps(result.to_dict())
+
+
+def test_an_imap_password_variable_that_is_unset_is_named(imap_demo):
+    running, _ = imap_demo
+    result = gate(running, {}, select=["smoke.signup"])["smoke.signup"]
+    assert result.outcome.value == "error"
+    assert "environment variable SMOKE_IMAP_PASSWORD (named by [smoke.mailbox] password-env) is not set" in (
+        result.message
+    )
