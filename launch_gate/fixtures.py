@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import asyncio
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
+
+from launch_gate.pytest_plugin import LATENCY_PROPERTY, SECRETS
+
+if TYPE_CHECKING:
+    from launch_gate.config import Settings
+    from launch_gate.mailbox import Mail
+
+T = TypeVar("T")
 
 
 class GateEnv(Mapping[str, str]):
@@ -34,3 +52,248 @@ class GateEnv(Mapping[str, str]):
                 f"environment variable {name} is not set (or empty); set it for this deploy.", pytrace=False
             )
         return value
+
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"})
+_FRAGMENT = 8
+_RUN = re.compile(r"[^\s'\"()\[\]{},:;<>.]{8,}")  # runs of _FRAGMENT+ characters; "..." splits them
+_TOKEN_FIELDS = re.compile(r"(?i)token|secret|session|password|jwt|api[_-]?key")
+
+
+def _remember_json_tokens(data: object, depth: int = 0) -> None:
+    if depth > 4:
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and _TOKEN_FIELDS.search(str(key)):
+                SECRETS.add(value)
+            else:
+                _remember_json_tokens(value, depth + 1)
+    elif isinstance(data, list):
+        for value in data[:50]:
+            _remember_json_tokens(value, depth + 1)
+
+
+class GateHttp(httpx.Client):
+    """An httpx client bound to the target (relative URLs), through the gate's connect-to, nameservers and CA
+    bundle, redirects not followed. Records each request's time by route (`timings`); the auth headers,
+    cookies and tokens it carries are kept out of every report."""
+
+    def __init__(self, settings: Settings) -> None:
+        from launch_gate.net import http_options
+        from launch_gate.net.http import _Transport
+
+        options = http_options(settings)
+        super().__init__(
+            transport=_Transport(options),
+            base_url=settings.target or "",
+            timeout=options.timeout,
+            follow_redirects=False,
+        )
+        self.timings: dict[str, list[float]] = {}
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        for name, value in request.headers.items():
+            if name.lower() in _SECRET_HEADERS:
+                SECRETS.add(value.split(" ", 1)[-1])
+                SECRETS.add(value)
+        started = time.perf_counter()
+        try:
+            response = super().send(request, **kwargs)
+        finally:
+            route = f"{request.method} {request.url.path}"
+            self.timings.setdefault(route, []).append((time.perf_counter() - started) * 1000)
+        SECRETS.update(v for v in response.cookies.values() if v)
+        if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
+            with contextlib.suppress(ValueError):
+                _remember_json_tokens(response.json())
+        return response
+
+    def __repr__(self) -> str:
+        return f"GateHttp(base_url={str(self.base_url)!r}, {sum(map(len, self.timings.values()))} requests)"
+
+
+@dataclass
+class GateUser:
+    """A throwaway identity for one test; `cleanup(fn)` registers what removes it (run even when the test
+    fails, last registered first)."""
+
+    email: str
+    password: str
+    tag: str
+    cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
+
+    def cleanup(self, func: Callable[[], object]) -> Callable[[], object]:
+        """Register `func` to run after the test (usable as a decorator)."""
+        self.cleanups.append(func)
+        return func
+
+    def __repr__(self) -> str:
+        return f"GateUser(email={self.email!r}, password=[hidden])"
+
+    def run_cleanups(self) -> list[str]:
+        problems = []
+        for func in reversed(self.cleanups):
+            try:
+                func()
+            except Exception as exc:
+                problems.append(f"{getattr(func, '__name__', 'cleanup')}: {type(exc).__name__}: {exc}")
+        return problems
+
+
+class GateMailbox:
+    """The configured mailbox (`[smoke.mailbox]`) for users' tests: `wait` for a message, `prove` it."""
+
+    def __init__(self, settings: Settings, environ: Mapping[str, str]) -> None:
+        from launch_gate.mailbox import MailboxFactory
+        from launch_gate.net import http_options
+
+        options = http_options(settings)
+        self.settings = settings
+        self.seen: set[str] = set()
+        self._loop = asyncio.new_event_loop()  # its own loop: usable from sync tests and from async ones
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="gate-mailbox")
+        self._thread.start()
+        factory = MailboxFactory(settings.smoke.mailbox, environ, options.ca_bundle, options.timeout, SECRETS)
+        self.box = factory()
+        self._run(self.box.__aenter__())
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def close(self) -> None:
+        try:
+            self._run(self.box.__aexit__(None, None, None))
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+    def wait(self, to: str, subject: str | None = None, timeout: float | None = None) -> Mail:
+        """The first new message to `to` whose subject contains `subject`; fails the test after `timeout`
+        seconds (default `[smoke] email-within`)."""
+        __tracebackhide__ = True
+        within = timeout or self.settings.smoke.email_within
+        mail = self._run(self.box.wait(to, subject, within, self.seen))
+        if mail is None:
+            about = f" with subject containing {subject!r}" if subject else ""
+            pytest.fail(f"no email to {to}{about} arrived within {within:g} s", pytrace=False)
+        return mail
+
+    def problems(self, mail: Mail) -> list[str]:
+        """What receivers would hold against this message: DKIM, alignment with the mail domain, links."""
+        from launch_gate.checks import Context
+        from launch_gate.checks.email_auth import mail_domain
+        from launch_gate.mailproof import prove
+        from launch_gate.net import dns_resolver
+
+        host = urlsplit(self.settings.target or "").hostname or ""
+        domain = mail_domain(Context(self.settings, {}))
+        links = tuple(self.settings.smoke.link_hosts)
+        proof = self._run(prove(mail, dns_resolver(self.settings), domain, host, links))
+        return [*proof.fails, *(f"could not verify: {e}" for e in proof.errors)]
+
+    def prove(self, mail: Mail) -> None:
+        """Fail the test unless the message is signed, aligned and links to the canonical host."""
+        __tracebackhide__ = True
+        problems = self.problems(mail)
+        if problems:
+            pytest.fail(f"the email {mail.subject!r}: " + "; ".join(problems), pytrace=False)
+
+
+def scrub_report(report: pytest.TestReport, secrets: set[str]) -> None:
+    """Replace every known secret in a report's failure text and captured sections with its fingerprint."""
+    from launch_gate.redact import Redactor
+
+    redactor = Redactor(secrets)
+    long = [x for x in secrets if len(x) >= _FRAGMENT]
+
+    def clean(text: str) -> str:
+        # pytest's assertion diffs shorten long strings to their ends: a fragment of a secret is a secret too
+        text = redactor.text(text)
+        return _RUN.sub(lambda m: "[redacted fragment]" if any(m[0] in x for x in long) else m[0], text)
+
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if clean(text) != text:
+            report.longrepr = clean(text)
+    report.sections = [(title, clean(body)) for title, body in report.sections]
+
+
+def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:
+    """Call the test body `warmup + samples` times, one after another; each call is one sample (a call that
+    raises is an error). Fails when p95/p99/error rate are over budget; every call failing is inconclusive."""
+    __tracebackhide__ = True
+    from launch_gate.latency import percentile
+
+    options = {
+        "p95_ms": 300.0,
+        "p99_ms": None,
+        "error_rate": 0.01,
+        "samples": 30,
+        "warmup": 1,
+        **marker.kwargs,
+    }
+    unknown = set(options) - {"p95_ms", "p99_ms", "error_rate", "samples", "warmup"}
+    if unknown or marker.args:
+        raise pytest.UsageError(
+            f"{item.nodeid}: latency_budget takes keyword arguments p95_ms, p99_ms, error_rate, samples, warmup "
+            f"(got {', '.join(sorted(unknown)) or 'positional arguments'})"
+        )
+    samples, warmup = int(options["samples"]), int(options["warmup"])
+    arguments = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+    times: list[float] = []
+    first_error: BaseException | None = None
+    errors = 0
+    for n in range(warmup + samples):
+        started = time.perf_counter()
+        try:
+            item.obj(**arguments)
+        except (AssertionError, Exception) as exc:
+            if n >= warmup:
+                errors += 1
+                first_error = first_error or exc
+        if n >= warmup:
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    figures = {"samples": samples, "errors": errors, "p50_ms": round(percentile(times, 50), 2),
+               "p95_ms": round(percentile(times, 95), 2), "p99_ms": round(percentile(times, 99), 2),
+               "budget_p95_ms": options["p95_ms"]}  # fmt: skip
+    item.user_properties.append((LATENCY_PROPERTY, json.dumps(figures)))
+    line = f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, " \
+        f"errors {errors} of {samples}"  # fmt: skip
+    if errors == samples:
+        pytest.fail(f"could not measure: every call failed ({type(first_error).__name__}: {first_error})",
+                    pytrace=False)  # fmt: skip
+    over = []
+    if figures["p95_ms"] > float(options["p95_ms"]):
+        over.append(f"p95 {figures['p95_ms']:.0f} ms is over its {options['p95_ms']:g} ms budget")
+    if options["p99_ms"] is not None and figures["p99_ms"] > float(options["p99_ms"]):
+        over.append(f"p99 {figures['p99_ms']:.0f} ms is over its {options['p99_ms']:g} ms budget")
+    if errors / samples > float(options["error_rate"]):
+        over.append(
+            f"{errors} of {samples} calls failed (first: {type(first_error).__name__}: {first_error})"
+        )
+    if over:
+        pytest.fail("; ".join(over) + f" ({line})", pytrace=False)
+
+
+def summary_lines(flows: Mapping[str, list[str]], budgets: list[tuple[str, str]]) -> list[str]:
+    """The terminal summary's smoke-flow tally and latency chart for users' marked tests."""
+    from launch_gate.report.terminal import latency_chart
+
+    lines: list[str] = []
+    if flows:
+        lines.append("smoke flows (your tests marked smoke_flow):")
+        for name, outcomes in flows.items():
+            verdict = "passed" if all(o == "passed" for o in outcomes) else "FAILED"
+            counts = ", ".join(f"{outcomes.count(o)} {o}" for o in dict.fromkeys(outcomes))
+            lines.append(f"  {name:<20} {verdict} ({counts})")
+    if budgets:
+        rows = []
+        for nodeid, raw in budgets:
+            figures = json.loads(raw)
+            rows.append((nodeid.rsplit("::", 1)[-1], figures["p50_ms"], figures["p95_ms"], figures["p99_ms"],
+                         figures.get("budget_p95_ms")))  # fmt: skip
+        lines.append("latency budgets (your tests marked latency_budget):")
+        lines += latency_chart(rows)
+    return lines

@@ -7,6 +7,7 @@ not verify errors its item during setup, so pytest (and JUnit) keep "failed" and
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import warnings
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from launch_gate.results import CheckResult, GateReport, Outcome, Phase
 from launch_gate.runner import Planned, build_plan, make_context, run_plan, run_staged
 
 PROPERTY = "launch_gate"
+METRICS_PROPERTY = "launch_gate_metrics"
 COLLECTOR_NAME = "launch-gate"
 
 
@@ -54,6 +56,8 @@ class GateItem(pytest.Item):
         result = self.future.result() if self.future else run_plan([self.planned], self.context).results[0]
         self.result = result
         self.user_properties.append((PROPERTY, f"{result.id} {result.outcome.value} {result.message}"))
+        if result.metrics:  # measured figures (latency percentiles, flow steps): for the summary's chart
+            self.user_properties.append((METRICS_PROPERTY, json.dumps(result.metrics, default=str)))
         if result.outcome is Outcome.ERROR:
             pytest.fail(explain(result), pytrace=False)
 
@@ -141,6 +145,8 @@ class GatePlugin:
         keep: list[pytest.Item] = []
         dropped: list[pytest.Item] = []
         for item in items:
+            if item.get_closest_marker("smoke_flow") and not item.get_closest_marker("launch_gate"):
+                item.add_marker(pytest.mark.launch_gate(phase="post"))  # users' smoke flows gate the deploy
             phase = _marked_phase(item)
             (dropped if phase not in (None, "all", self.phase) and self.phase != "all" else keep).append(item)
         if dropped:
@@ -172,11 +178,13 @@ class GatePlugin:
             run_in_background(selected, selected[0].context)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        gate = dict(report.user_properties).get(PROPERTY)
+        properties = dict(report.user_properties)
+        gate = properties.get(PROPERTY)
         if gate is not None and (report.when == "call" or report.failed):
             check_id, outcome, message = str(gate).split(" ", 2)
             phase = next((p.check.phase for p in self.plan if p.check.id == check_id), Phase.PRE)
-            self.results[check_id] = CheckResult(check_id, phase, Outcome(outcome), message)
+            metrics = json.loads(str(properties.get(METRICS_PROPERTY, "{}")))
+            self.results[check_id] = CheckResult(check_id, phase, Outcome(outcome), message, metrics=metrics)
         elif gate is None and report.when in ("setup", "call") and "launch_gate" in report.keywords:
             self._record_marked(report)
 
@@ -200,4 +208,9 @@ class GatePlugin:
         width = max(len(r.id) for r in report.results)
         for result in report.results:
             terminalreporter.write_line(terminal.result_lines(result, width)[0])
+        chart = terminal.latency_chart(terminal.latency_rows(report.results))
+        if chart:
+            terminalreporter.write_line("latency by route:")
+            for line in chart:
+                terminalreporter.write_line(line)
         terminalreporter.write_line(terminal.verdict_line(report))

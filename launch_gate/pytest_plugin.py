@@ -6,13 +6,14 @@ The gate's items live in `launch_gate.pytest_gate`, imported only when the gate 
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from launch_gate.config import Settings
-    from launch_gate.fixtures import GateEnv
+    from launch_gate.fixtures import GateEnv, GateHttp, GateMailbox, GateUser
 
 ENABLE_HELP = (
     "run launch-gate's built-in checks as test items, plus tests marked launch_gate (off by default)"
@@ -24,6 +25,18 @@ MARKER = (
     "launch_gate(phase='all'): this test joins the launch gate (phase 'pre', 'post' or 'all'); with --launch-gate "
     "it runs only when its phase is selected"
 )
+
+
+SMOKE_FLOW = (
+    "smoke_flow(name): this test is a step of the smoke flow `name` (signup, login, booking, ...); the summary "
+    "reports each flow, and with --launch-gate it joins the post-deploy gate"
+)
+LATENCY_BUDGET = (
+    "latency_budget(p95_ms=300, p99_ms=None, error_rate=0.01, samples=30, warmup=1): call this test's body "
+    "samples times (after warmup calls), one sample each, and fail when p95/p99/error rate are over budget"
+)
+FLOW_PROPERTY = "smoke_flow"
+LATENCY_PROPERTY = "latency_budget"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +66,9 @@ def gate_enabled(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
+    config.addinivalue_line("markers", SMOKE_FLOW)
+    config.addinivalue_line("markers", LATENCY_BUDGET)
+    config.pluginmanager.register(Tally(), Tally.name)
     if gate_enabled(config):
         from launch_gate.pytest_gate import GatePlugin
 
@@ -92,3 +108,120 @@ def gate_env() -> GateEnv:
     from launch_gate.fixtures import GateEnv
 
     return GateEnv(os.environ)
+
+
+@pytest.fixture
+def gate_http(gate_settings: Settings) -> Iterator[GateHttp]:
+    """An httpx.Client bound to the target through the gate's connect-to, nameservers and CA bundle;
+    `timings` holds each request's milliseconds by route; auth headers, cookies and tokens stay out of reports."""
+    from launch_gate.fixtures import GateHttp
+
+    if not gate_settings.target:
+        pytest.fail("gate_http needs a target: set `target` or pass --gate-target URL.", pytrace=False)
+    with GateHttp(gate_settings) as client:
+        yield client
+
+
+@pytest.fixture
+def gate_user(gate_settings: Settings) -> Iterator[GateUser]:
+    """A unique throwaway identity ([smoke] plus-address or catch-all-domain) and a strong password; what you
+    register with `gate_user.cleanup(fn)` runs after the test, even when it failed."""
+    from launch_gate.errors import ConfigError
+    from launch_gate.fixtures import GateUser
+    from launch_gate.identity import new_identity
+
+    try:
+        identity = new_identity(gate_settings.smoke)
+    except ConfigError as error:
+        problem = str(error)
+    else:
+        problem = ""
+    if problem:  # outside the `except`: the report shows the sentence, not a chained traceback
+        pytest.fail(f"gate_user: {problem}", pytrace=False)
+    SECRETS.add(identity.password)
+    user = GateUser(identity.email, identity.password, identity.tag)
+    yield user
+    problems = user.run_cleanups()
+    if problems:
+        pytest.fail(f"cleanup of {user.email} failed (data may be left behind): " + "; ".join(problems),
+                    pytrace=False)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def gate_mailbox(gate_settings: Settings) -> Iterator[GateMailbox]:
+    """The mailbox of [smoke.mailbox] (SMTP sink, IMAP, Mailpit or MailHog API): `wait(to, subject)` for a
+    message, `prove(mail)` that it is DKIM-signed, aligned and links to the canonical host."""
+    import os
+
+    from launch_gate.errors import LaunchGateError
+    from launch_gate.fixtures import GateMailbox
+
+    box: GateMailbox | None = None
+    try:
+        box = GateMailbox(gate_settings, os.environ)
+    except LaunchGateError as error:
+        problem = str(error)
+    if box is None:
+        pytest.fail(f"gate_mailbox: {problem}", pytrace=False)
+    yield box
+    box.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    marker = pyfuncitem.get_closest_marker("latency_budget")
+    if marker is None:
+        return None
+    from launch_gate.fixtures import measure_budget
+
+    measure_budget(pyfuncitem, marker)
+    return True
+
+
+# Values the gate's fixtures handled (tokens, cookies, passwords): every test report is scrubbed of them, so
+# they reach neither the terminal nor JUnit. Kept here, not in `fixtures`, so the hooks stay cheap.
+SECRETS: set[str] = set()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    flow = item.get_closest_marker("smoke_flow")
+    if flow is not None and call.when == "setup":
+        name = flow.args[0] if flow.args else flow.kwargs.get("name", item.name)
+        item.user_properties.append((FLOW_PROPERTY, str(name)))
+        report.user_properties = list(item.user_properties)
+    if SECRETS:
+        from launch_gate.fixtures import scrub_report
+
+        scrub_report(report, SECRETS)
+    return report
+
+
+class Tally:
+    """Per session: users' smoke flows (outcome of each marked test) and latency_budget figures, for the summary."""
+
+    name = "launch-gate-tally"
+
+    def __init__(self) -> None:
+        self.flows: dict[str, list[str]] = {}
+        self.budgets: list[tuple[str, str]] = []  # (node id, JSON figures)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        flow = properties.get(FLOW_PROPERTY)
+        if flow is not None and (report.when == "call" or report.failed or report.skipped):
+            outcome = "error" if report.when != "call" and report.failed else report.outcome
+            self.flows.setdefault(str(flow), []).append(outcome)
+        if LATENCY_PROPERTY in properties and report.when == "call":
+            self.budgets.append((report.nodeid, str(properties[LATENCY_PROPERTY])))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not (self.flows or self.budgets):
+            return
+        from launch_gate.fixtures import summary_lines
+
+        for line in summary_lines(self.flows, self.budgets):
+            terminalreporter.write_line(line)

@@ -85,6 +85,7 @@ async def check_route(name: str, ctx: Context) -> Verdict:
             Outcome.ERROR, f"could not verify {route.method} {route.path}: {why}", metrics=metrics
         )
     p95, p99, error_rate = _budgets(settings, route)
+    metrics["budget_p95_ms"] = p95
     over = []
     if summary.p95 > p95:
         over.append(f"p95 {summary.p95:.0f} ms is over its {p95:g} ms budget")

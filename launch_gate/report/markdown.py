@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from launch_gate.redact import scrub
+from launch_gate.report.terminal import latency_rows
 from launch_gate.results import CheckResult, GateReport, Outcome
 
 ICONS = {
@@ -33,6 +34,39 @@ def _findings(result: CheckResult) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
+def _number(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
+def latency_section(report: GateReport) -> list[str]:
+    """Per-route latency as a Mermaid chart (bars: p95; line: each route's p95 budget) and a table."""
+    rows = latency_rows(report.results)
+    if not rows:
+        return []
+    names = ", ".join(f'"{name}"' for name, *_ in rows)
+    top = max(max(p99, budget or 0.0) for _, _, _, p99, budget in rows) * 1.1
+    lines = [
+        "### Latency by route",
+        "",
+        "```mermaid",
+        "xychart-beta",
+        '    title "p95 latency by route (ms); line: p95 budget"',
+        f"    x-axis [{names}]",
+        f'    y-axis "milliseconds" 0 --> {max(top, 1):.0f}',
+        f"    bar [{', '.join(f'{p95:.1f}' for _, _, p95, _, _ in rows)}]",
+    ]
+    if all(budget is not None for *_, budget in rows):
+        lines.append(f"    line [{', '.join(f'{budget:g}' for *_, budget in rows)}]")
+    lines += ["```", "", "| Route | p50 | p95 | p99 | p95 budget |", "| --- | --- | --- | --- | --- |"]
+    for name, p50, p95, p99, budget in rows:
+        flag = " ❌" if budget is not None and p95 > budget else ""
+        limit = f"{budget:g} ms" if budget is not None else "-"
+        lines.append(
+            f"| `{name}` | {_number(p50)} ms | {_number(p95)} ms{flag} | {_number(p99)} ms | {limit} |"
+        )
+    return [*lines, ""]
+
+
 def render(report: GateReport) -> str:
     counts = report.counts()
     lines = [
@@ -47,6 +81,7 @@ def render(report: GateReport) -> str:
     ]
     lines += [f"| `{r.id}` | {ICONS[r.outcome]} | {cell(r.message)} |" for r in report.results]
     lines.append("")
+    lines += latency_section(report)
     for result in report.results:
         if result.findings and result.outcome is not Outcome.PASS:
             lines += _findings(result)
