@@ -130,3 +130,39 @@ def test_gate_user_without_an_address_setting_says_which_to_set(pytester):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["gate_user: a throwaway user needs an address: set [[]smoke] plus-address*"])
     assert "During handling" not in result.stdout.str()
+
+
+def test_the_examples_run_against_the_demo(tmp_path):
+    """examples/smoke_tests as a user runs them: `python3 -m pytest examples/smoke_tests` (the demo starts)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import base_env
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "examples/smoke_tests", "-p", "no:cacheprovider", "-q",
+         "--junitxml", str(tmp_path / "junit.xml")],
+        cwd=root, env=base_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout
+    assert "signup               passed (1 passed)" in done.stdout
+    assert "test_coach_search_is_within_budget" in done.stdout  # the latency chart's row
+
+
+def test_the_marketplace_example_declares_the_demos_flows(tmp_path):
+    from pathlib import Path
+
+    from launch_gate.config import load_settings
+    from launch_gate.demo import flows_toml
+
+    root = Path(__file__).resolve().parents[1]
+    example = load_settings(cwd=root, config_file=root / "examples/marketplace/launch-gate.toml", environ={})
+    demo_file = tmp_path / "launch-gate.toml"
+    demo_file.write_text(flows_toml())
+    demo_settings = load_settings(cwd=demo_file.parent, config_file=demo_file, environ={})
+    assert example.smoke.flows == demo_settings.smoke.flows
+    assert set(example.smoke.flows) == {"signup", "login", "booking"}
+    assert example.smoke.plus_address == "qa@coachly.app"

@@ -113,3 +113,28 @@ def test_percentiles_interpolate_and_warmup_is_excluded():
     summary = summarize(samples, warmup=0.5, rate=10)
     assert summary.samples == 15
     assert summary.max == pytest.approx(10.0)
+
+
+def test_the_summaries_draw_each_routes_latency_against_its_budget(tmp_path):
+    from tests.conftest import run_cli
+
+    with demo.running(["slow-booking"]) as running:
+        done = run_cli("check", "--phase", "post", "--config", str(running.config), "--select", "latency",
+                       "--summary-md", str(tmp_path / "summary.md"), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    chart = lines[lines.index("latency by route:") + 1 :]
+    assert chart[0].startswith("  home     ▕")
+    assert "(budget 300)" in chart[0]
+    assert chart[2].startswith("  booking  ▕██")
+    assert chart[2].endswith("OVER BUDGET")
+    assert "┃" in chart[2]  # the budget mark inside the bar
+    summary = (tmp_path / "summary.md").read_text()
+    mermaid = summary.split("```mermaid\n")[1].split("```")[0]
+    assert "xychart-beta" in mermaid
+    assert 'x-axis ["home", "search", "booking"]' in mermaid
+    assert "line [300, 300, 300]" in mermaid
+    bars = [float(v) for v in mermaid.split("bar [")[1].split("]")[0].split(", ")]
+    assert bars[2] >= 450 > bars[0]
+    assert "| `booking` |" in summary
+    assert "❌" in summary.split("| `booking` |")[1].split("\n")[0]
