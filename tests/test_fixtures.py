@@ -166,3 +166,18 @@ def test_the_marketplace_example_declares_the_demos_flows(tmp_path):
     assert example.smoke.flows == demo_settings.smoke.flows
     assert set(example.smoke.flows) == {"signup", "login", "booking"}
     assert example.smoke.plus_address == "qa@coachly.app"
+
+
+def test_under_the_gate_smoke_flow_tests_are_post_deploy(pytester):
+    pytester.makepyfile(
+        test_x="import pytest\n\n@pytest.mark.smoke_flow('signup')\ndef test_signup():\n    pass\n\n"
+        "def test_plain():\n    pass\n"
+    )
+    pytester.makefile(".toml", **{"launch-gate": 'environment = "staging"\n'})
+    result = pytester.runpytest_inprocess("--launch-gate", "--gate-phase", "pre", "-k", "signup or plain",
+                                          "-p", "no:cacheprovider")  # fmt: skip
+    result.stdout.fnmatch_lines(["*1 passed*"])
+    assert "test_signup" not in result.stdout.str().split("short test summary")[0].split("deselected")[-1]
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] == 1
+    assert outcomes["deselected"] >= 1
