@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -171,6 +171,19 @@ class HeadersTable(Table):
 
 
 _ROUTE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+N = TypeVar("N")
+
+
+def check_id_names(named: dict[str, N], what: str) -> dict[str, N]:
+    """Route and flow names become check ids (`latency.<route>`, `smoke.<flow>`)."""
+    bad = [n for n in named if not _ROUTE_NAME.match(n)]
+    if bad:
+        raise ValueError(
+            f"{what} names become check ids: use lowercase letters, digits, - and _ ({bad[0]!r})"
+        )
+    return named
+
+
 HTTP_METHODS = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -214,12 +227,7 @@ class LatencyTable(Table):
     @field_validator("routes")
     @classmethod
     def _names(cls, routes: dict[str, LatencyRoute]) -> dict[str, LatencyRoute]:
-        bad = [n for n in routes if not _ROUTE_NAME.match(n)]
-        if bad:
-            raise ValueError(
-                f"route names become check ids: use lowercase letters, digits, - and _ ({bad[0]!r})"
-            )
-        return routes
+        return check_id_names(routes, "route")
 
 
 _CAPTURE = re.compile(r"^(json:.*|header:[A-Za-z0-9-]+|cookie:[^\s;=]+|link(:.+)?|subject)$")
@@ -327,12 +335,7 @@ class SmokeTable(Table):
     @field_validator("flows")
     @classmethod
     def _names(cls, flows: dict[str, Flow]) -> dict[str, Flow]:
-        bad = [n for n in flows if not _ROUTE_NAME.match(n)]
-        if bad:
-            raise ValueError(
-                f"flow names become check ids: use lowercase letters, digits, - and _ ({bad[0]!r})"
-            )
-        return flows
+        return check_id_names(flows, "flow")
 
     @field_validator("plus_address")
     @classmethod

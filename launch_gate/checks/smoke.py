@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -202,14 +202,9 @@ class FlowRun:
                 f"{what} is a logged-in response that is {cache}: a CDN may show one user's data to another; "
                 "send Cache-Control: private, no-store",
             )
-        for name, source in step.capture.items():
-            try:
-                self.values.capture(name, _capture_response(source, response))
-            except KeyError:
-                if not cleanup:
-                    raise StepFailed(
-                        Outcome.FAIL, f"{what} answered without {source} (to capture {name})"
-                    ) from None
+        self.captures(
+            step, partial(_capture_response, response=response), f"{what} answered without", cleanup
+        )
 
     async def email(self, step: FlowStep, entry: dict[str, object], cleanup: bool) -> None:
         assert step.email is not None
@@ -236,14 +231,16 @@ class FlowRun:
             raise StepFailed(Outcome.FAIL, f"the email {mail.subject!r} to {to}: " + "; ".join(proof.fails))
         if proof.errors:
             raise StepFailed(Outcome.ERROR, f"the email {mail.subject!r} to {to}: " + "; ".join(proof.errors))
+        self.captures(step, partial(_capture_mail, mail=mail), f"the email {mail.subject!r} has no", cleanup)
+
+    def captures(self, step: FlowStep, get: Callable[[str], object], lacking: str, cleanup: bool) -> None:
+        """Keep each captured value; one that is not there fails the step (in cleanup it is just left out)."""
         for name, source in step.capture.items():
             try:
-                self.values.capture(name, _capture_mail(source, mail))
+                self.values.capture(name, get(source))
             except KeyError:
                 if not cleanup:
-                    raise StepFailed(
-                        Outcome.FAIL, f"the email {mail.subject!r} has no {source} (to capture {name})"
-                    ) from None
+                    raise StepFailed(Outcome.FAIL, f"{lacking} {source} (to capture {name})") from None
 
     async def cleanup(self) -> list[str]:
         """Every cleanup step, whatever happened before; what went wrong, as sentences."""
