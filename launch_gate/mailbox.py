@@ -42,6 +42,7 @@ class Mail:
 
     id: str
     raw: bytes
+    envelope: frozenset[str] = frozenset()  # recipients the delivering server was given (BCC included)
 
     @cached_property
     def message(self) -> EmailMessage:
@@ -78,7 +79,7 @@ class Mail:
 def _matches(mail: Mail, to: str, subject: str | None) -> bool:
     if subject is not None and subject.lower() not in mail.subject.lower():
         return False
-    return to.lower() in mail.recipients()
+    return to.lower() in mail.envelope or to.lower() in mail.recipients()
 
 
 class Mailbox:
@@ -247,7 +248,11 @@ class SmtpSink(Mailbox):
         assert self.sink is not None, "use the sink inside `async with`"
         with self.sink.lock:
             mails = list(self.sink.mails)
-        return [Mail(f"smtp:{n}", raw) for n, (rcpts, raw) in enumerate(mails) if to.lower() in rcpts]
+        return [
+            Mail(f"smtp:{n}", raw, frozenset(rcpts))
+            for n, (rcpts, raw) in enumerate(mails)
+            if to.lower() in rcpts
+        ]
 
 
 class ImapMailbox(Mailbox):

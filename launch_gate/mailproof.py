@@ -49,39 +49,43 @@ async def _verify_signature(raw: bytes, index: int, record: str) -> bool:
     return await asyncio.to_thread(verify)
 
 
-async def dkim_proof(mail: Mail, resolver: dns.asyncresolver.Resolver, proof: Proof) -> list[str]:
-    """The domains (d=) of signatures that verify; problems go into `proof`."""
-    signatures = [str(s) for s in mail.message.get_all("dkim-signature", [])]
-    if not signatures:
-        proof.fails.append(
-            "it is not DKIM-signed: receivers cannot tie it to your domain (turn on DKIM signing at your "
-            "mail provider)"
-        )
-        return []
-    verified = []
-    for index, signature in enumerate(signatures):
-        tags = parse_tags(signature.replace("\r\n", "").replace("\n", ""))
+@dataclass(frozen=True)
+class Signature:
+    domain: str
+    verified: bool
+    problem: str = ""  # why it does not count
+    unanswered: bool = False  # its key could not be fetched: could not verify
+
+
+async def signatures(mail: Mail, resolver: dns.asyncresolver.Resolver) -> list[Signature]:
+    """Each DKIM signature of the message, verified against the key DNS publishes for it."""
+    found = []
+    for index, header in enumerate(str(s) for s in mail.message.get_all("dkim-signature", [])):
+        tags = parse_tags(header.replace("\r\n", "").replace("\n", ""))
         domain, selector = tags.get("d", "").lower(), tags.get("s", "")
         if not domain or not selector:
-            proof.fails.append("its DKIM-Signature has no d= or s= tag")
+            found.append(Signature(domain, False, "its DKIM-Signature has no d= or s= tag"))
             continue
         name = f"{selector}._domainkey.{domain}"
         answer = await lookup(resolver, name, "TXT")
-        if answer.status is Status.UNANSWERED:
-            proof.errors.append(f"the DKIM key {name} could not be fetched ({answer.detail})")
-            continue
         record = next((r for r in answer.records if "p=" in r), None)
-        if answer.status is Status.ABSENT or record is None:
-            proof.fails.append(f"its DKIM signature names the key {name}, which DNS does not publish")
-            continue
-        if await _verify_signature(mail.raw, index, record):
-            verified.append(domain)
-        else:
-            proof.fails.append(
-                f"its DKIM signature (d={domain}, s={selector}) does not verify: the message was changed "
-                "after signing (a relay or footer) or DNS publishes another key than the one signing"
+        if answer.status is Status.UNANSWERED:
+            found.append(
+                Signature(domain, False, f"the DKIM key {name} could not be fetched ({answer.detail})", True)
             )
-    return verified
+        elif record is None:
+            found.append(
+                Signature(
+                    domain, False, f"its DKIM signature names the key {name}, which DNS does not publish"
+                )
+            )
+        elif await _verify_signature(mail.raw, index, record):
+            found.append(Signature(domain, True))
+        else:
+            found.append(Signature(domain, False,
+                f"its DKIM signature (d={domain}, s={selector}) does not verify: the message was changed after "
+                "signing (a relay or footer) or DNS publishes another key than the one signing"))  # fmt: skip
+    return found
 
 
 async def prove(
@@ -93,26 +97,37 @@ async def prove(
 ) -> Proof:
     proof = Proof()
     sender = _domain(str(mail.message.get("from", "")))
-    verified = await dkim_proof(mail, resolver, proof)
+    org = _organizational(sender) if sender else ""
+    signed = await signatures(mail, resolver)
+    aligned = [g for g in signed if g.verified and _organizational(g.domain) == org]
     if not sender:
         proof.fails.append("it has no From address")
+    elif mail_domain and org != _organizational(mail_domain):
+        proof.fails.append(
+            f"it comes from {sender}, not your mail domain {mail_domain} whose SPF and DMARC the gate checks "
+            "(send from that domain, or set [email] domain)"
+        )
+    if not signed:
+        proof.fails.append(
+            "it is not DKIM-signed: receivers cannot tie it to your domain (turn on DKIM signing at your "
+            "mail provider)"
+        )
+    elif aligned:  # what DMARC needs; other signatures (a provider's own, a broken relay's) are only noted
+        proof.notes += [g.problem for g in signed if g.problem]
+    elif any(g.verified for g in signed):
+        others = ", ".join(sorted({g.domain for g in signed if g.verified}))
+        proof.fails.append(
+            f"its DKIM signature is by {others}, not aligned with From {sender}: DMARC fails (sign with your "
+            "own domain at the mail provider)"
+        )
     else:
-        org = _organizational(sender)
-        if mail_domain and org != _organizational(mail_domain):
-            proof.fails.append(
-                f"it comes from {sender}, not your mail domain {mail_domain} whose SPF and DMARC the gate checks "
-                "(send from that domain, or set [email] domain)"
-            )
-        if verified and not any(_organizational(d) == org for d in verified):
-            proof.fails.append(
-                f"its DKIM signature is by {', '.join(sorted(set(verified)))}, not aligned with From {sender}: "
-                "DMARC fails (sign with your own domain at the mail provider)"
-            )
-        bounce = _domain(str(mail.message.get("return-path", "")))
-        if bounce and _organizational(bounce) != org:
-            proof.notes.append(
-                f"its Return-Path {bounce} is not aligned with From (SPF does not count for DMARC)"
-            )
+        proof.fails += [g.problem for g in signed if not g.unanswered]
+        proof.errors += [g.problem for g in signed if g.unanswered]
+    bounce = _domain(str(mail.message.get("return-path", "")))
+    if sender and bounce and _organizational(bounce) != org:
+        proof.notes.append(
+            f"its Return-Path {bounce} is not aligned with From (SPF does not count for DMARC)"
+        )
     allowed = {canonical_host.lower(), *(h.lower() for h in link_hosts)}
     for link in mail.links:
         parts = urlsplit(link)

@@ -230,7 +230,7 @@ class LatencyTable(Table):
         return check_id_names(routes, "route")
 
 
-_CAPTURE = re.compile(r"^(json:.*|header:[A-Za-z0-9-]+|cookie:[^\s;=]+|link(:.+)?|subject)$")
+_CAPTURE = re.compile(r"^(json:.*|header:[A-Za-z0-9-]+|cookie:[^\s;=]+|body:.+|link(:.+)?|subject)$")
 
 
 def _statuses(value: object) -> object:
@@ -271,9 +271,17 @@ class FlowStep(Table):
         bad = [s for s in self.capture.values() if not _CAPTURE.match(s)]
         if bad:
             raise ValueError(
-                f"capture {bad[0]!r} must be json:<field.path>, header:<name>, cookie:<name>, "
+                f"capture {bad[0]!r} must be json:<field.path>, header:<name>, cookie:<name>, body:<regex>, "
                 "link, link:<part of the URL> or subject"
             )
+        for source in self.capture.values():
+            if source.startswith("body:"):
+                try:
+                    re.compile(source[5:])
+                except re.error as exc:
+                    raise ValueError(
+                        f"capture {source!r} is not a valid regular expression ({exc})"
+                    ) from None
         if any(not 100 <= s <= 599 for s in self.expect):
             raise ValueError("expect must be HTTP status codes (100-599)")
         return self

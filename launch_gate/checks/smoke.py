@@ -118,6 +118,10 @@ def _capture_response(source: str, response: httpx.Response) -> object:
             return _json_path(response.json(), name)
         except ValueError:
             raise KeyError(source) from None
+    if kind == "body":  # e.g. a CSRF token in a server-rendered form: body:name="csrf" value="([^"]+)"
+        found = re.search(name, response.text)
+        if found is not None:
+            return found.group(1) if found.groups() else found.group(0)
     raise KeyError(source)
 
 

@@ -147,7 +147,10 @@ class Edge:
             await self.respond(send, status, body, {**extra, **cache}, "application/json")
 
         try:
-            payload = json.loads(body) if body else {}
+            if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                payload = {k: v[0] for k, v in parse_qs(body.decode()).items()}  # a plain HTML form
+            else:
+                payload = json.loads(body) if body else {}
         except ValueError:
             return await reply(400, {"error": "invalid JSON"})
         if not isinstance(payload, dict):

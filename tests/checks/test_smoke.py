@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import dkim
 import pytest
 import trustme
 
@@ -17,7 +18,9 @@ from launch_gate import demo
 from launch_gate.config import load_settings
 from launch_gate.demo.mail import Sender
 from launch_gate.errors import ConfigError
-from launch_gate.net import http_client
+from launch_gate.mailbox import Mail
+from launch_gate.mailproof import prove
+from launch_gate.net import dns_resolver, http_client
 from launch_gate.runner import build_plan, make_context, run_plan
 from tests.servers import ImapServer
 
@@ -283,3 +286,83 @@ def test_an_imap_password_variable_that_is_unset_is_named(imap_demo):
     assert "environment variable SMOKE_IMAP_PASSWORD (named by [smoke.mailbox] password-env) is not set" in (
         result.message
     )
+
+
+def test_form_bodies_and_captures_from_a_page_and_a_header():
+    flow = """
+[[smoke.flows.forms.steps]]
+name = "landing page"
+path = "/"
+capture = { brand = 'body:<h1>([^<]+)</h1>', type = "header:content-type" }
+
+[[smoke.flows.forms.steps]]
+name = "sign up with a form"
+method = "POST"
+path = "/api/signup"
+form = { email = "{user.email}", password = "{user.password}" }
+expect = 201
+
+[[smoke.flows.forms.steps]]
+name = "search for the brand"
+path = "/api/coaches?q={brand}"
+expect = 200
+
+[[smoke.flows.forms.cleanup]]
+method = "POST"
+path = "/api/login"
+form = { email = "{user.email}", password = "{user.password}" }
+capture = { token = "json:token" }
+
+[[smoke.flows.forms.cleanup]]
+method = "DELETE"
+path = "/api/me"
+headers = { Authorization = "Bearer {token}" }
+"""
+    with demo.running() as running:
+        result = gate(running, select=["smoke.forms"], extra=flow)["smoke.forms"]
+        searched = [p for _, _, p in running.site.requests if p == "/api/coaches"]
+        users_left = dict(running.site.users)
+    assert result.outcome.value == "pass", result.message
+    assert searched == ["/api/coaches"]
+    assert users_left == {}
+
+
+def signed(running, sender, extra_headers=b""):
+    mailer = running.site.mailer
+    body = (f"From: Coachly <{sender}>\r\nTo: ada@clients.test\r\nSubject: Welcome\r\n\r\n"
+            "Start here: https://www.example.test/start\r\n").encode()  # fmt: skip
+    signature = dkim.sign(
+        body, b"s1", b"example.test", mailer.key, include_headers=[b"from", b"to", b"subject"]
+    )
+    return Mail("1", extra_headers + signature + body)
+
+
+def proof_of(running, mail):
+    settings = load_settings(cwd=running.config.parent, config_file=running.config, environ={})
+    return asyncio.run(prove(mail, dns_resolver(settings), "example.test", "www.example.test"))
+
+
+def test_one_aligned_signature_that_verifies_is_enough_others_are_noted():
+    with demo.running() as running:
+        foreign = b"DKIM-Signature: v=1; a=rsa-sha256; d=esp.test; s=k1; h=from; bh=AAAA; b=AAAA\r\n"
+        proof = proof_of(running, signed(running, "noreply@example.test", foreign))
+    assert proof.fails == []
+    assert proof.errors == []
+    assert any("k1._domainkey.esp.test, which DNS does not publish" in n for n in proof.notes)
+
+
+def test_mail_from_another_domain_is_neither_your_domain_nor_aligned():
+    with demo.running() as running:
+        proof = proof_of(running, signed(running, "hello@coachly-mail.test"))
+    assert any("not your mail domain example.test" in f for f in proof.fails)
+    assert any(
+        "DKIM signature is by example.test, not aligned with From coachly-mail.test" in f for f in proof.fails
+    )
+
+
+def test_a_dkim_key_that_cannot_be_fetched_is_could_not_verify():
+    with demo.running(["dns-timeout"]) as running:
+        replaced(running, "probe-timeout = 5", "probe-timeout = 0.5")
+        proof = proof_of(running, signed(running, "noreply@example.test"))
+    assert proof.fails == []
+    assert any("the DKIM key s1._domainkey.example.test could not be fetched" in e for e in proof.errors)
