@@ -345,6 +345,22 @@ class SmokeTable(Table):
     def _names(cls, flows: dict[str, Flow]) -> dict[str, Flow]:
         return check_id_names(flows, "flow")
 
+    @model_validator(mode="after")
+    def _usable(self) -> SmokeTable:
+        for name, flow in self.flows.items():
+            steps = [*flow.steps, *flow.cleanup]
+            if self.mailbox.kind == "none" and any(step.email is not None for step in steps):
+                raise ValueError(
+                    f"flow {name!r} waits for an email: set [smoke.mailbox] kind to mailpit, mailhog, imap or smtp"
+                )
+            uses_user = any("{user." in json.dumps(step.model_dump(mode="json")) for step in steps)
+            if uses_user and not (self.plus_address or self.catch_all_domain):
+                raise ValueError(
+                    f"flow {name!r} uses {{user.*}}: set plus-address (e.g. qa@yourapp.com) or catch-all-domain "
+                    "so each run gets a throwaway address"
+                )
+        return self
+
     @field_validator("plus_address")
     @classmethod
     def _address(cls, value: str | None) -> str | None:

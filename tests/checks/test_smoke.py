@@ -366,3 +366,21 @@ def test_a_dkim_key_that_cannot_be_fetched_is_could_not_verify():
         proof = proof_of(running, signed(running, "noreply@example.test"))
     assert proof.fails == []
     assert any("the DKIM key s1._domainkey.example.test could not be fetched" in e for e in proof.errors)
+
+
+STEP = "[[smoke.flows.login.steps]]\n"
+UNUSABLE = {
+    STEP + 'email = { subject = "x" }': "flow 'login' waits for an email: set [smoke.mailbox] kind",
+    STEP + 'path = "/x"\njson = { a = "{user.email}" }': "flow 'login' uses {user.*}: set plus-address",
+    STEP + 'path = "/x"\ncapture = { t = "jsn:token" }': "capture 'jsn:token' must be json:<field.path>",
+    STEP + 'path = "/x"\ncapture = { t = "body:([" }': "capture 'body:([' is not a valid regular expression",
+    '[[smoke.flows.Login.steps]]\npath = "/x"': "flow names become check ids",
+    '[smoke.mailbox]\nkind = "imap"\nhost = "i.test"\nuser = "qa"\npassword-env = "the pass"': "password-env is the NAME",
+}
+
+
+@pytest.mark.parametrize(("toml", "expected"), UNUSABLE.items())
+def test_unusable_flow_settings_are_configuration_errors(project, toml, expected):
+    project({"launch-gate.toml": toml})
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_settings(environ={})
