@@ -375,7 +375,7 @@ UNUSABLE = {
     STEP + 'path = "/x"\ncapture = { t = "jsn:token" }': "capture 'jsn:token' must be json:<field.path>",
     STEP + 'path = "/x"\ncapture = { t = "body:([" }': "capture 'body:([' is not a valid regular expression",
     '[[smoke.flows.Login.steps]]\npath = "/x"': "flow names become check ids",
-    '[smoke.mailbox]\nkind = "imap"\nhost = "i.test"\nuser = "qa"\npassword-env = "the pass"': "password-env is the NAME",
+    '[smoke.mailbox]\nkind = "imap"\nhost = "i"\nuser = "q"\npassword-env = "a b"': "password-env is the NAME",
 }
 
 
