@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from launch_gate.pytest_plugin import LATENCY_PROPERTY, SECRETS
+from launch_gate.redact import secret_fields
 
 if TYPE_CHECKING:
     from launch_gate.config import Settings
@@ -57,21 +58,6 @@ class GateEnv(Mapping[str, str]):
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"})
 _FRAGMENT = 8
 _RUN = re.compile(r"[^\s'\"()\[\]{},:;<>.]{8,}")  # runs of _FRAGMENT+ characters; "..." splits them
-_TOKEN_FIELDS = re.compile(r"(?i)token|secret|session|password|jwt|api[_-]?key")
-
-
-def _remember_json_tokens(data: object, depth: int = 0) -> None:
-    if depth > 4:
-        return
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, str) and _TOKEN_FIELDS.search(str(key)):
-                SECRETS.add(value)
-            else:
-                _remember_json_tokens(value, depth + 1)
-    elif isinstance(data, list):
-        for value in data[:50]:
-            _remember_json_tokens(value, depth + 1)
 
 
 class GateHttp(httpx.Client):
@@ -106,7 +92,7 @@ class GateHttp(httpx.Client):
         SECRETS.update(v for v in response.cookies.values() if v)
         if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
             with contextlib.suppress(ValueError):
-                _remember_json_tokens(response.json())
+                SECRETS.update(secret_fields(response.json()))
         return response
 
     def __repr__(self) -> str:

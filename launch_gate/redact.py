@@ -35,6 +35,26 @@ _ASSIGNMENT = re.compile(
 )
 
 
+_SECRET_FIELD = re.compile(r"(?i)token|secret|session|password|passwd|jwt|api[_-]?key|credential")
+
+
+def secret_fields(data: object, depth: int = 0) -> set[str]:
+    """String values of JSON fields whose names say they are secret (`token`, `access_token`, `session`...)."""
+    found: set[str] = set()
+    if depth > 5:
+        return found
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and _SECRET_FIELD.search(str(key)):
+                found.add(value)
+            else:
+                found |= secret_fields(value, depth + 1)
+    elif isinstance(data, list):
+        for value in data[:100]:
+            found |= secret_fields(value, depth + 1)
+    return found
+
+
 def fingerprint(value: str) -> str:
     """A stable, non-reversible name for a secret value: enough to match it, never to recover it."""
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]

@@ -8,6 +8,7 @@ flow; one that got no answer (timeout, unreachable, unreadable mailbox) is could
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ from launch_gate.identity import Identity, new_identity
 from launch_gate.mailbox import Mail, Mailbox, MailboxError, MailboxFactory, first_link
 from launch_gate.mailproof import prove
 from launch_gate.net import dns_resolver, http_client, http_options
+from launch_gate.redact import secret_fields
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.tables import Flow, FlowStep
 
@@ -190,6 +192,10 @@ class FlowRun:
         except httpx.HTTPError as exc:
             raise StepFailed(Outcome.ERROR, f"{what} got no answer ({type(exc).__name__}: {exc})") from None
         entry["status"] = response.status_code
+        if "json" in response.headers.get("content-type", ""):
+            with contextlib.suppress(ValueError):  # tokens the app hands out never reach a report
+                self.ctx.secrets.update(v for v in secret_fields(response.json()) if v)
+        self.ctx.secrets.update(v for v in response.cookies.values() if v)
         expected = step.expect or list(range(200, 300))
         if response.status_code not in expected:
             want = ", ".join(map(str, step.expect)) if step.expect else "2xx"

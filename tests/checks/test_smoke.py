@@ -384,3 +384,27 @@ def test_unusable_flow_settings_are_configuration_errors(project, toml, expected
     project({"launch-gate.toml": toml})
     with pytest.raises(ConfigError, match=re.escape(expected)):
         load_settings(environ={})
+
+
+def test_a_token_in_an_unexpected_answer_is_not_shown():
+    flow = """
+[[smoke.flows.leak.steps]]
+method = "POST"
+path = "/api/signup"
+json = { email = "{user.email}", password = "{user.password}" }
+
+[[smoke.flows.leak.steps]]
+name = "log in, expecting the wrong status"
+method = "POST"
+path = "/api/login"
+json = { email = "{user.email}", password = "{user.password}" }
+expect = 201
+"""
+    with demo.running() as running:
+        result = gate(running, select=["smoke.leak"], extra=flow)["smoke.leak"]
+        tokens = list(running.site.tokens)
+    assert result.outcome.value == "fail"
+    assert "answered 200 (expected 201)" in result.message
+    assert '{"token": "[redacted sha256:' in result.message
+    assert tokens
+    assert not any(t in json.dumps(result.to_dict()) for t in tokens)
