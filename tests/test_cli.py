@@ -96,5 +96,17 @@ def test_list_names_every_check(project):
     assert "env.test-keys" in done.stdout
 
 
+def test_list_names_the_configured_flows_and_routes_too(project):
+    root = project({"launch-gate.toml": '[latency.routes]\nsearch = "/api/search"\n\n'
+                    '[[smoke.flows.signup.steps]]\npath = "/api/health"\n'})  # fmt: skip
+    done = run_cli("list", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "smoke.signup" in done.stdout
+    assert "latency.search" in done.stdout
+    broken = run_cli("list", cwd=project({"launch-gate.toml": "[latency]\nrate = -1\n"}))
+    assert broken.returncode == 4
+    assert "[latency] rate" in broken.stderr
+
+
 def test_version(project):
     assert run_cli("--version", cwd=project({})).stdout.strip() == f"launch-gate {__version__}"
