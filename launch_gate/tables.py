@@ -259,6 +259,7 @@ class FlowStep(Table):
         default_factory=dict
     )  # name -> json:a.b | header:X | cookie:n | link[:part]
     email: EmailWait | None = None
+    public: bool = False  # the answer is the same for every visitor: its caching is not judged
 
     @model_validator(mode="after")
     def _one_kind(self) -> FlowStep:

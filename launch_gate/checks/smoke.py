@@ -21,7 +21,7 @@ import httpx
 
 from launch_gate.checks import Check, Context
 from launch_gate.checks.email_auth import mail_domain
-from launch_gate.checks.web import shared_cache_problem
+from launch_gate.checks.web import SESSIONISH, shared_cache_problem
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.identity import Identity, new_identity
@@ -34,6 +34,7 @@ from launch_gate.tables import Flow, FlowStep
 
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][\w.-]*)\}")
 SNIPPET = 160
+_STATIC = re.compile(r"\.(?:js|mjs|css|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|map)$", re.IGNORECASE)
 
 
 class Missing(KeyError):
@@ -186,7 +187,14 @@ class FlowRun:
         if step.form is not None:
             body["data"] = {k: self.values.render(v) for k, v in step.form.items()}
         what = f"{step.method} {_shown(path)}"
-        authenticated = "authorization" in {k.lower() for k in headers} or bool(self.http.cookies)
+        # Logged in: an Authorization header, or a session-like cookie going along (static assets aside).
+        authenticated = not step.public and (
+            "authorization" in {k.lower() for k in headers}
+            or (
+                any(SESSIONISH.search(name) for name in self.http.cookies)
+                and not _STATIC.search(_shown(path))
+            )
+        )
         try:
             response = await self.http.request(step.method, self.url(path), headers=headers, **body)
         except httpx.HTTPError as exc:

@@ -408,3 +408,28 @@ expect = 201
     assert '{"token": "[redacted sha256:' in result.message
     assert tokens
     assert not any(t in json.dumps(result.to_dict()) for t in tokens)
+
+
+def test_with_a_session_cookie_a_cacheable_answer_fails_unless_marked_public():
+    """The landing page sets `session`; later answers are judged as logged-in ones, static assets are not."""
+    flow = """
+[[smoke.flows.cookie.steps]]
+name = "landing page"
+path = "/"
+
+[[smoke.flows.cookie.steps]]
+name = "static asset"
+path = "/static/app.js"
+
+[[smoke.flows.cookie.steps]]
+name = "landing page again, with the session cookie"
+path = "/"
+"""
+    with demo.running(["public-session-cache"]) as running:
+        judged = gate(running, select=["smoke.cookie"], extra=flow)["smoke.cookie"]
+        marked = gate(running, select=["smoke.cookie"], extra=flow + "public = true\n")["smoke.cookie"]
+    assert judged.outcome.value == "fail"
+    assert judged.message.startswith(
+        "step 3 (landing page again, with the session cookie): GET / is a logged-in"
+    )
+    assert marked.outcome.value == "pass", marked.message
