@@ -40,7 +40,9 @@ def test_a_client_books_a_coach_and_gets_the_confirmation(gate_http, gate_user, 
     auth = {"Authorization": f"Bearer {token}"}  # never shown in reports: gate_http keeps it secret
     coach = gate_http.get("/api/coaches", params={"q": "yoga"}).json()[0]
     slot = gate_http.get(f"/api/coaches/{coach['id']}/slots").json()[0]
-    booking = gate_http.post("/api/bookings", json={"coach": coach["id"], "start": slot["start"]}, headers=auth)
+    booking = gate_http.post(
+        "/api/bookings", json={"coach": coach["id"], "start": slot["start"]}, headers=auth
+    )
     assert booking.status_code == 201
     gate_mailbox.prove(gate_mailbox.wait(gate_user.email, subject="booking"))
     assert gate_http.get(f"/api/bookings/{booking.json()['id']}", headers=auth).status_code == 200
