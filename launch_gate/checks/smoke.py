@@ -34,6 +34,12 @@ from launch_gate.tables import Flow, FlowStep
 
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][\w.-]*)\}")
 SNIPPET = 160
+# Captures from these sources are shown as they are (a booking id, a redirect's path), unless a name says
+# otherwise; cookies, page text and email links (a confirmation link carries a token) are always secrets.
+_PLAIN_SOURCES = ("json:", "header:", "subject")
+_SECRET_WORDS = re.compile(
+    r"(?i)token|secret|session|passw|jwt|key|auth|csrf|xsrf|code|otp|nonce|sig|cookie|credential|bearer"
+)
 _STATIC = re.compile(r"\.(?:js|mjs|css|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|map)$", re.IGNORECASE)
 
 
@@ -91,10 +97,12 @@ class Values:
             return {k: self.render_any(v) for k, v in value.items()}
         return value
 
-    def capture(self, name: str, value: object) -> None:
+    def capture(self, name: str, source: str, value: object) -> None:
+        """Keep a captured value; it is a secret unless it plainly is not (an id, a path, a subject)."""
         text = str(value)
         self.captured[name] = text
-        self.secrets.add(text)
+        if not source.startswith(_PLAIN_SOURCES) or _SECRET_WORDS.search(f"{name} {source}"):
+            self.secrets.add(text)
 
 
 def _json_path(data: Any, path: str) -> Any:
@@ -255,7 +263,7 @@ class FlowRun:
         """Keep each captured value; one that is not there fails the step (in cleanup it is just left out)."""
         for name, source in step.capture.items():
             try:
-                self.values.capture(name, get(source))
+                self.values.capture(name, source, get(source))
             except KeyError:
                 if not cleanup:
                     raise StepFailed(Outcome.FAIL, f"{lacking} {source} (to capture {name})") from None
@@ -344,12 +352,13 @@ async def _run(name: str, flow: Flow, run: FlowRun, identity: Identity | None) -
     finally:  # also when the check's timeout cancels the flow: the cleanup still runs to its end
         problems = await run.cleanup()
     who = f" as {identity.email}" if identity is not None else ""
+    user = f" (flow user {identity.email})" if identity is not None else ""
     metrics: dict[str, object] = {"steps": run.log}
     findings = [Finding(p) for p in (*problems, *run.notes)]
     if failure is not None:
         outcome, text = failure
         prefix = "could not verify " if outcome is Outcome.ERROR else ""
-        return Verdict.of(outcome, f"{prefix}{text}{who}", findings, metrics)
+        return Verdict.of(outcome, f"{prefix}{text}{user}", findings, metrics)
     if problems:
         return Verdict.of(
             Outcome.FAIL,

@@ -9,6 +9,7 @@ import ssl
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import dkim
 import pytest
@@ -22,7 +23,8 @@ from launch_gate.mailbox import Mail
 from launch_gate.mailproof import prove
 from launch_gate.net import dns_resolver, http_client
 from launch_gate.runner import build_plan, make_context, run_plan
-from tests.servers import ImapServer
+from tests.conftest import run_check
+from tests.servers import ImapServer, http_server
 
 FLOWS = {"smoke.signup", "smoke.login", "smoke.booking"}
 
@@ -433,3 +435,95 @@ path = "/"
         "step 3 (landing page again, with the session cookie): GET / is a logged-in"
     )
     assert marked.outcome.value == "pass", marked.message
+
+
+class FormSite:
+    """A server-rendered app unlike the demo: a CSRF token in the sign-up form, a 303 after posting it, a
+    cookie session, and a dashboard whose caching is `cache` (the thing under test)."""
+
+    def __init__(self, cache):
+        self.cache, self.users, self.sessions, self.forms = cache, {}, {}, set()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        cookies = dict(c.strip().split("=", 1) for c in headers.get("cookie", "").split(";") if "=" in c)
+        route, extra, status, page = (scope["method"], scope["path"]), [], 200, b""
+        if route == ("GET", "/signup"):
+            token = f"csrf{len(self.forms)}x{id(self):x}"
+            self.forms.add(token)
+            page = f'<form method="post"><input type="hidden" name="csrf" value="{token}"></form>'.encode()
+        elif route == ("POST", "/signup"):
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            if form.get("csrf") not in self.forms:
+                status, page = 403, b"CSRF check failed"
+            else:
+                self.users[form["email"]] = form["password"]
+                sid = f"s{len(self.sessions)}-{form['email']}"
+                self.sessions[sid] = form["email"]
+                status = 303
+                extra = [(b"location", b"/dashboard"), (b"set-cookie", f"sessionid={sid}; HttpOnly".encode())]
+        elif route == ("GET", "/dashboard") and cookies.get("sessionid") in self.sessions:
+            page, extra = b"<h1>Your bookings</h1>", [(b"cache-control", self.cache.encode())]
+        elif route == ("POST", "/account/delete") and cookies.get("sessionid") in self.sessions:
+            self.users.pop(self.sessions.pop(cookies["sessionid"]), None)
+            status = 204
+        else:
+            status = 404
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/html"), *extra]})  # fmt: skip
+        await send({"type": "http.response.body", "body": page})
+
+
+FORM_FLOW = """
+environment = "staging"
+target = "http://127.0.0.1:{port}/"
+
+[smoke]
+catch-all-domain = "qa.shop.test"
+
+[[smoke.flows.signup.steps]]
+name = "sign-up form"
+path = "/signup"
+capture = {{ csrf = 'body:name="csrf" value="([^"]+)"' }}
+
+[[smoke.flows.signup.steps]]
+name = "sign up"
+method = "POST"
+path = "/signup"
+form = {{ csrf = "{{csrf}}", email = "{{user.email}}", password = "{{user.password}}" }}
+expect = 303
+capture = {{ next = "header:Location" }}
+
+[[smoke.flows.signup.steps]]
+name = "dashboard"
+path = "{{next}}"
+
+[[smoke.flows.signup.cleanup]]
+name = "delete account"
+method = "POST"
+path = "/account/delete"
+expect = 204
+"""
+
+
+@pytest.mark.parametrize(("cache", "outcome"), [("private, no-store", "pass"), ("max-age=300", "fail")])
+def test_a_server_rendered_app_with_csrf_redirects_and_a_cookie_session(project, cache, outcome):
+    site = FormSite(cache)
+    with http_server(site) as port:
+        root = project({"launch-gate.toml": FORM_FLOW.format(port=port)})
+        result = run_check(root, "smoke.signup")
+    assert result.outcome.value == outcome, result.message
+    assert site.users == {}  # the cookie session deleted the account
+    assert len(site.sessions) == 0
+    if outcome == "fail":
+        assert result.message.startswith("step 3 (dashboard): GET /dashboard is a logged-in response")
+    else:
+        assert [s["status"] for s in result.metrics["steps"]] == [200, 303, 200, 204]
