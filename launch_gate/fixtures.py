@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from launch_gate.pytest_plugin import LATENCY_PROPERTY, SECRETS
+from launch_gate.pytest_plugin import LATENCY_PROPERTY
 from launch_gate.redact import secret_fields
 
 if TYPE_CHECKING:
@@ -56,8 +55,6 @@ class GateEnv(Mapping[str, str]):
 
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"})
-_FRAGMENT = 8
-_RUN = re.compile(r"[^\s'\"()\[\]{},:;<>.]{8,}")  # runs of _FRAGMENT+ characters; "..." splits them
 
 
 class GateHttp(httpx.Client):
@@ -65,7 +62,7 @@ class GateHttp(httpx.Client):
     bundle, redirects not followed. Records each request's time by route (`timings`); the auth headers,
     cookies and tokens it carries are kept out of every report."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, secrets: set[str]) -> None:
         from launch_gate.net import http_options
         from launch_gate.net.http import _Transport
 
@@ -77,22 +74,22 @@ class GateHttp(httpx.Client):
             follow_redirects=False,
         )
         self.timings: dict[str, list[float]] = {}
+        self.secrets = secrets  # the session's: every report is scrubbed of them
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         for name, value in request.headers.items():
             if name.lower() in _SECRET_HEADERS:
-                SECRETS.add(value.split(" ", 1)[-1])
-                SECRETS.add(value)
+                self.secrets.update((value, value.split(" ", 1)[-1]))
         started = time.perf_counter()
         try:
             response = super().send(request, **kwargs)
         finally:
             route = f"{request.method} {request.url.path}"
             self.timings.setdefault(route, []).append((time.perf_counter() - started) * 1000)
-        SECRETS.update(v for v in response.cookies.values() if v)
+        self.secrets.update(v for v in response.cookies.values() if v)
         if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
             with contextlib.suppress(ValueError):
-                SECRETS.update(secret_fields(response.json()))
+                self.secrets.update(secret_fields(response.json()))
         return response
 
     def __repr__(self) -> str:
@@ -130,7 +127,7 @@ class GateUser:
 class GateMailbox:
     """The configured mailbox (`[smoke.mailbox]`) for users' tests: `wait` for a message, `prove` it."""
 
-    def __init__(self, settings: Settings, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings: Settings, environ: Mapping[str, str], secrets: set[str]) -> None:
         from launch_gate.mailbox import MailboxFactory
         from launch_gate.net import http_options
 
@@ -140,7 +137,7 @@ class GateMailbox:
         self._loop = asyncio.new_event_loop()  # its own loop: usable from sync tests and from async ones
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="gate-mailbox")
         self._thread.start()
-        factory = MailboxFactory(settings.smoke.mailbox, environ, options.ca_bundle, options.timeout, SECRETS)
+        factory = MailboxFactory(settings.smoke.mailbox, environ, options.ca_bundle, options.timeout, secrets)
         self.box = factory()
         self._run(self.box.__aenter__())
 
@@ -187,22 +184,15 @@ class GateMailbox:
 
 
 def scrub_report(report: pytest.TestReport, secrets: set[str]) -> None:
-    """Replace every known secret in a report's failure text and captured sections with its fingerprint."""
+    """Replace every known secret (and fragment of one) in a report's failure text and captured sections."""
     from launch_gate.redact import Redactor
 
     redactor = Redactor(secrets)
-    long = [x for x in secrets if len(x) >= _FRAGMENT]
-
-    def clean(text: str) -> str:
-        # pytest's assertion diffs shorten long strings to their ends: a fragment of a secret is a secret too
-        text = redactor.text(text)
-        return _RUN.sub(lambda m: "[redacted fragment]" if any(m[0] in x for x in long) else m[0], text)
-
     if report.longrepr is not None:
         text = str(report.longrepr)
-        if clean(text) != text:
-            report.longrepr = clean(text)
-    report.sections = [(title, clean(body)) for title, body in report.sections]
+        if redactor.text(text, fragments=True) != text:
+            report.longrepr = redactor.text(text, fragments=True)
+    report.sections = [(title, redactor.text(body, fragments=True)) for title, body in report.sections]
 
 
 def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:

@@ -35,6 +35,9 @@ LATENCY_BUDGET = (
     "latency_budget(p95_ms=300, p99_ms=None, error_rate=0.01, samples=30, warmup=1): call this test's body "
     "samples times (after warmup calls), one sample each, and fail when p95/p99/error rate are over budget"
 )
+# Values the gate's fixtures handled (tokens, cookies, passwords), per session: every test report is scrubbed
+# of them, so they reach neither the terminal nor JUnit.
+SECRETS = pytest.StashKey[set[str]]()
 FLOW_PROPERTY = "smoke_flow"
 LATENCY_PROPERTY = "latency_budget"
 
@@ -69,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", SMOKE_FLOW)
     config.addinivalue_line("markers", LATENCY_BUDGET)
     config.pluginmanager.register(Tally(), Tally.name)
+    config.stash[SECRETS] = set()
     if gate_enabled(config):
         from launch_gate.pytest_gate import GatePlugin
 
@@ -111,19 +115,19 @@ def gate_env() -> GateEnv:
 
 
 @pytest.fixture
-def gate_http(gate_settings: Settings) -> Iterator[GateHttp]:
+def gate_http(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterator[GateHttp]:
     """An httpx.Client bound to the target through the gate's connect-to, nameservers and CA bundle;
     `timings` holds each request's milliseconds by route; auth headers, cookies and tokens stay out of reports."""
     from launch_gate.fixtures import GateHttp
 
     if not gate_settings.target:
         pytest.fail("gate_http needs a target: set `target` or pass --gate-target URL.", pytrace=False)
-    with GateHttp(gate_settings) as client:
+    with GateHttp(gate_settings, pytestconfig.stash[SECRETS]) as client:
         yield client
 
 
 @pytest.fixture
-def gate_user(gate_settings: Settings) -> Iterator[GateUser]:
+def gate_user(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterator[GateUser]:
     """A unique throwaway identity ([smoke] plus-address or catch-all-domain) and a strong password; what you
     register with `gate_user.cleanup(fn)` runs after the test, even when it failed."""
     from launch_gate.errors import ConfigError
@@ -138,7 +142,7 @@ def gate_user(gate_settings: Settings) -> Iterator[GateUser]:
         problem = ""
     if problem:  # outside the `except`: the report shows the sentence, not a chained traceback
         pytest.fail(f"gate_user: {problem}", pytrace=False)
-    SECRETS.add(identity.password)
+    pytestconfig.stash[SECRETS].add(identity.password)
     user = GateUser(identity.email, identity.password, identity.tag)
     yield user
     problems = user.run_cleanups()
@@ -148,7 +152,7 @@ def gate_user(gate_settings: Settings) -> Iterator[GateUser]:
 
 
 @pytest.fixture(scope="session")
-def gate_mailbox(gate_settings: Settings) -> Iterator[GateMailbox]:
+def gate_mailbox(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterator[GateMailbox]:
     """The mailbox of [smoke.mailbox] (SMTP sink, IMAP, Mailpit or MailHog API): `wait(to, subject)` for a
     message, `prove(mail)` that it is DKIM-signed, aligned and links to the canonical host."""
     import os
@@ -158,7 +162,7 @@ def gate_mailbox(gate_settings: Settings) -> Iterator[GateMailbox]:
 
     box: GateMailbox | None = None
     try:
-        box = GateMailbox(gate_settings, os.environ)
+        box = GateMailbox(gate_settings, os.environ, pytestconfig.stash[SECRETS])
     except LaunchGateError as error:
         problem = str(error)
     if box is None:
@@ -178,11 +182,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-# Values the gate's fixtures handled (tokens, cookies, passwords): every test report is scrubbed of them, so
-# they reach neither the terminal nor JUnit. Kept here, not in `fixtures`, so the hooks stay cheap.
-SECRETS: set[str] = set()
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -193,10 +192,11 @@ def pytest_runtest_makereport(
         name = flow.args[0] if flow.args else flow.kwargs.get("name", item.name)
         item.user_properties.append((FLOW_PROPERTY, str(name)))
         report.user_properties = list(item.user_properties)
-    if SECRETS:
+    secrets = item.config.stash.get(SECRETS, None)
+    if secrets:
         from launch_gate.fixtures import scrub_report
 
-        scrub_report(report, SECRETS)
+        scrub_report(report, secrets)
     return report
 
 

@@ -15,6 +15,10 @@ from dataclasses import replace
 from launch_gate.results import CheckResult, Finding
 
 MIN_SECRET_LENGTH = 6
+FRAGMENT = 8
+_RUN = re.compile(
+    r"[^\s'\"()\[\]{},:;<>.]{8,}"
+)  # candidate fragments; "..." (a shortened string) splits them
 _SENSITIVE_NAME = re.compile(
     r"(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|AUTH|DSN|DATABASE_URL|_URL$|_URI$|COOKIE|SALT)",
     re.IGNORECASE,
@@ -92,10 +96,15 @@ class Redactor:
         names = set(declared) | {n for n in environ if is_sensitive_name(n)}
         return cls(environ[n] for n in names if n in environ)
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, fragments: bool = False) -> str:
+        """`fragments`: also any run of 8+ characters taken from a secret, as pytest's shortened assertion
+        diffs show them ('sk_live_abc...xyz')."""
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, f"[redacted {fingerprint(secret)}]")
+        if fragments:
+            long = [s for s in self._secrets if len(s) >= FRAGMENT]
+            text = _RUN.sub(lambda m: "[redacted fragment]" if any(m[0] in s for s in long) else m[0], text)
         return scrub(text)
 
     def finding(self, finding: Finding) -> Finding:

@@ -49,3 +49,13 @@ def test_fingerprint_is_stable_and_prefix_shows_no_more_than_a_prefix():
     assert fingerprint("x") == fingerprint("x") != fingerprint("y")
     assert redacted_prefix(STRIPE) == f"sk_l…({len(STRIPE)} chars)"
     assert redacted_prefix("short") == "…(5 chars)"
+
+
+def test_fragments_of_a_secret_are_redacted_when_asked_as_in_shortened_diffs():
+    secret = "tok_9f8e7d6c5b4a39281716"
+    redactor = Redactor([secret])
+    diff = "assert 'tok_9f8e7d6c...39281716' == 'x'"
+    assert "tok_9f8e7d6c" not in redactor.text(diff, fragments=True)
+    assert "39281716" not in redactor.text(diff, fragments=True)
+    assert redactor.text("assert 'something_else_entirely' == 'x'", fragments=True).count("redacted") == 0
+    assert "tok_9f8e7d6c" in redactor.text(diff)  # off by default: gate messages show whole values only
