@@ -163,7 +163,7 @@ class _Layer:
 
 # Tables whose keys are the user's names (check ids, route and flow names) or data sent as given (a request's
 # JSON body, form fields and headers, captures): their keys keep their spelling.
-_NAMED = frozenset({"checks", "routes", "flows"})
+_NAMED = frozenset({"routes", "flows"})
 _VERBATIM = frozenset({"json", "form", "headers", "capture"})
 
 
