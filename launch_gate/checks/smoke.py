@@ -62,6 +62,7 @@ class Values:
     environ: Mapping[str, str]
     secrets: set[str]
     captured: dict[str, str] = field(default_factory=dict)
+    typed: dict[str, int | float | bool] = field(default_factory=dict)  # JSON numbers and booleans captured
 
     def get(self, name: str) -> str:
         if name in self.captured:
@@ -89,7 +90,11 @@ class Values:
         return _TEMPLATE.sub(one, text)
 
     def render_any(self, value: Any) -> Any:
+        """A JSON body's values rendered; a string that is just "{name}" of a captured number stays a number."""
         if isinstance(value, str):
+            whole = _TEMPLATE.fullmatch(value)
+            if whole is not None and whole[1] in self.typed:
+                return self.typed[whole[1]]
             return self.render(value)
         if isinstance(value, list):
             return [self.render_any(v) for v in value]
@@ -99,8 +104,12 @@ class Values:
 
     def capture(self, name: str, source: str, value: object) -> None:
         """Keep a captured value; it is a secret unless it plainly is not (an id, a path, a subject)."""
-        text = str(value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
         self.captured[name] = text
+        if isinstance(value, int | float | bool):
+            self.typed[name] = value
+        else:
+            self.typed.pop(name, None)
         if not source.startswith(_PLAIN_SOURCES) or _SECRET_WORDS.search(f"{name} {source}"):
             self.secrets.add(text)
 

@@ -211,6 +211,8 @@ class Edge:
             self.bookings = {n: b for n, b in self.bookings.items() if b["client"] != user}
             return await reply(204, None)
         if route == ("POST", "/api/bookings"):
+            if not isinstance(payload.get("coach"), int) or isinstance(payload.get("coach"), bool):
+                return await reply(422, {"error": "coach must be a coach's numeric id"})
             if "slow-booking" in self.faults:
                 await asyncio.sleep(0.45)
             number = max(self.bookings, default=0) + 1
