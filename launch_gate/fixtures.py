@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import threading
 import time
@@ -16,7 +15,6 @@ import httpx
 import pytest
 
 from launch_gate.pytest_plugin import LATENCY_PROPERTY
-from launch_gate.redact import secret_fields
 
 if TYPE_CHECKING:
     from launch_gate.config import Settings
@@ -86,10 +84,9 @@ class GateHttp(httpx.Client):
         finally:
             route = f"{request.method} {request.url.path}"
             self.timings.setdefault(route, []).append((time.perf_counter() - started) * 1000)
-        self.secrets.update(v for v in response.cookies.values() if v)
-        if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
-            with contextlib.suppress(ValueError):
-                self.secrets.update(secret_fields(response.json()))
+        from launch_gate.net.http import answer_secrets
+
+        self.secrets.update(answer_secrets(response))
         return response
 
     def __repr__(self) -> str:
@@ -134,12 +131,20 @@ class GateMailbox:
         options = http_options(settings)
         self.settings = settings
         self.seen: set[str] = set()
+        factory = MailboxFactory(settings.smoke.mailbox, environ, options.ca_bundle, options.timeout, secrets)
+        self.box = factory()  # a settings problem raises here, before any thread exists
         self._loop = asyncio.new_event_loop()  # its own loop: usable from sync tests and from async ones
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="gate-mailbox")
         self._thread.start()
-        factory = MailboxFactory(settings.smoke.mailbox, environ, options.ca_bundle, options.timeout, secrets)
-        self.box = factory()
-        self._run(self.box.__aenter__())
+        try:
+            self._run(self.box.__aenter__())
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -148,8 +153,7 @@ class GateMailbox:
         try:
             self._run(self.box.__aexit__(None, None, None))
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
+            self._stop_loop()
 
     def wait(self, to: str, subject: str | None = None, timeout: float | None = None) -> Mail:
         """The first new message to `to` whose subject contains `subject`; fails the test after `timeout`
@@ -164,13 +168,12 @@ class GateMailbox:
 
     def problems(self, mail: Mail) -> list[str]:
         """What receivers would hold against this message: DKIM, alignment with the mail domain, links."""
-        from launch_gate.checks import Context
         from launch_gate.checks.email_auth import mail_domain
         from launch_gate.mailproof import prove
         from launch_gate.net import dns_resolver
 
         host = urlsplit(self.settings.target or "").hostname or ""
-        domain = mail_domain(Context(self.settings, {}))
+        domain = mail_domain(self.settings)
         links = tuple(self.settings.smoke.link_hosts)
         proof = self._run(prove(mail, dns_resolver(self.settings), domain, host, links))
         return [*proof.fails, *(f"could not verify: {e}" for e in proof.errors)]
@@ -210,10 +213,10 @@ def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:
         **marker.kwargs,
     }
     unknown = set(options) - {"p95_ms", "p99_ms", "error_rate", "samples", "warmup"}
-    if unknown or marker.args:
+    if unknown or marker.args or int(options["samples"] or 0) < 1:
         raise pytest.UsageError(
             f"{item.nodeid}: latency_budget takes keyword arguments p95_ms, p99_ms, error_rate, samples, warmup "
-            f"(got {', '.join(sorted(unknown)) or 'positional arguments'})"
+            f"with samples >= 1 (got {', '.join(sorted(unknown)) or 'positional arguments or samples < 1'})"
         )
     samples, warmup = int(options["samples"]), int(options["warmup"])
     arguments = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
@@ -224,7 +227,7 @@ def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:
         started = time.perf_counter()
         try:
             item.obj(**arguments)
-        except (AssertionError, Exception) as exc:
+        except Exception as exc:  # a failed assertion too: that call is an error sample
             if n >= warmup:
                 errors += 1
                 first_error = first_error or exc

@@ -114,7 +114,9 @@ def test_under_the_gate_the_summary_draws_the_routes_latency(pytester):
                                  "*█ p95  ░ p99  │ p95 budget*"])  # fmt: skip
 
 
-@pytest.mark.parametrize("marker", ["latency_budget(p95=100)", "latency_budget(100)"])
+@pytest.mark.parametrize(
+    "marker", ["latency_budget(p95=100)", "latency_budget(100)", "latency_budget(samples=0)"]
+)
 def test_a_misspelt_budget_is_a_usage_error_naming_the_arguments(pytester, marker):
     pytester.makepyfile(test_x=f"import pytest\n\n@pytest.mark.{marker}\ndef test_x():\n    pass\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
@@ -177,7 +179,6 @@ def test_under_the_gate_smoke_flow_tests_are_post_deploy(pytester):
     result = pytester.runpytest_inprocess("--launch-gate", "--gate-phase", "pre", "-k", "signup or plain",
                                           "-p", "no:cacheprovider")  # fmt: skip
     result.stdout.fnmatch_lines(["*1 passed*"])
-    assert "test_signup" not in result.stdout.str().split("short test summary")[0].split("deselected")[-1]
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] == 1
     assert outcomes["deselected"] >= 1

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import dns.asyncresolver
 
 from launch_gate.checks import Check, Context
+from launch_gate.config import Settings
 from launch_gate.errors import CouldNotVerify
 from launch_gate.mailauth import (
     SpfSyntaxError,
@@ -44,10 +45,10 @@ def organizational_domain(host: str) -> str:
     return str(_public_suffixes().privatesuffix(host.lower().rstrip(".")) or host)
 
 
-def mail_domain(ctx: Context) -> str | None:
-    if ctx.settings.email.domain:
-        return ctx.settings.email.domain.lower().rstrip(".")
-    host = urlsplit(ctx.settings.target or "").hostname
+def mail_domain(settings: Settings) -> str | None:
+    if settings.email.domain:
+        return settings.email.domain.lower().rstrip(".")
+    host = urlsplit(settings.target or "").hostname
     return organizational_domain(host) if host else None
 
 
@@ -118,7 +119,7 @@ class SpfWalk:
 
 
 async def check_spf(ctx: Context) -> Verdict:
-    domain = mail_domain(ctx)
+    domain = mail_domain(ctx.settings)
     if domain is None:
         return _no_domain()
     walk = SpfWalk(dns_resolver(ctx.settings))
@@ -154,7 +155,7 @@ async def check_spf(ctx: Context) -> Verdict:
 
 
 async def check_dmarc(ctx: Context) -> Verdict:
-    domain = mail_domain(ctx)
+    domain = mail_domain(ctx.settings)
     if domain is None:
         return _no_domain()
     res = dns_resolver(ctx.settings)
@@ -198,7 +199,7 @@ async def check_dmarc(ctx: Context) -> Verdict:
 
 
 async def check_dkim(ctx: Context) -> Verdict:
-    domain = mail_domain(ctx)
+    domain = mail_domain(ctx.settings)
     if domain is None:
         return _no_domain()
     selectors = ctx.settings.email.dkim_selectors
@@ -235,7 +236,7 @@ async def check_dkim(ctx: Context) -> Verdict:
 
 
 async def check_mx(ctx: Context) -> Verdict:
-    domain = mail_domain(ctx)
+    domain = mail_domain(ctx.settings)
     if domain is None:
         return _no_domain()
     answer = await _ask(dns_resolver(ctx.settings), domain, "MX")

@@ -8,7 +8,6 @@ flow; one that got no answer (timeout, unreachable, unreadable mailbox) is could
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +27,7 @@ from launch_gate.identity import Identity, new_identity
 from launch_gate.mailbox import Mail, Mailbox, MailboxError, MailboxFactory, first_link
 from launch_gate.mailproof import prove
 from launch_gate.net import dns_resolver, http_client, http_options
-from launch_gate.redact import secret_fields
+from launch_gate.net.http import answer_secrets
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.tables import Flow, FlowStep
 
@@ -217,10 +216,7 @@ class FlowRun:
         except httpx.HTTPError as exc:
             raise StepFailed(Outcome.ERROR, f"{what} got no answer ({type(exc).__name__}: {exc})") from None
         entry["status"] = response.status_code
-        if "json" in response.headers.get("content-type", ""):
-            with contextlib.suppress(ValueError):  # tokens the app hands out never reach a report
-                self.ctx.secrets.update(v for v in secret_fields(response.json()) if v)
-        self.ctx.secrets.update(v for v in response.cookies.values() if v)
+        self.ctx.secrets.update(answer_secrets(response))  # tokens the app hands out never reach a report
         expected = step.expect or list(range(200, 300))
         if response.status_code not in expected:
             want = ", ".join(map(str, step.expect)) if step.expect else "2xx"
@@ -257,7 +253,7 @@ class FlowRun:
         proof = await prove(
             mail,
             dns_resolver(self.settings),
-            mail_domain(self.ctx),
+            mail_domain(self.settings),
             target,
             tuple(self.settings.smoke.link_hosts),
         )

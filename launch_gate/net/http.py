@@ -254,3 +254,14 @@ def async_client(options: HttpOptions) -> httpx.AsyncClient:
         follow_redirects=False,
         headers=options.headers,
     )
+
+
+def answer_secrets(response: httpx.Response) -> set[str]:
+    """What an answer hands out that must never reach a report: cookie values and token-like JSON fields."""
+    from launch_gate.redact import secret_fields
+
+    found = {v for v in response.cookies.values() if v}
+    if "json" in response.headers.get("content-type", ""):
+        with contextlib.suppress(ValueError, httpx.ResponseNotRead):  # not JSON, or a stream not read
+            found |= {v for v in secret_fields(response.json()) if v}
+    return found
