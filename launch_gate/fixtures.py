@@ -26,8 +26,11 @@ T = TypeVar("T")
 class GateEnv(Mapping[str, str]):
     """The environment the gate checks, read-only; `require` fails a test without ever showing a value."""
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(self, environ: Mapping[str, str], secrets: set[str] | None = None) -> None:
         self._environ = dict(environ)
+        self._secrets = (
+            secrets if secrets is not None else set()
+        )  # the session's: reports are scrubbed of them
 
     def __getitem__(self, name: str) -> str:
         return self._environ[name]
@@ -49,6 +52,7 @@ class GateEnv(Mapping[str, str]):
             pytest.fail(
                 f"environment variable {name} is not set (or empty); set it for this deploy.", pytrace=False
             )
+        self._secrets.add(value)
         return value
 
 
@@ -191,11 +195,15 @@ def scrub_report(report: pytest.TestReport, secrets: set[str]) -> None:
     from launch_gate.redact import Redactor
 
     redactor = Redactor(secrets)
-    if report.longrepr is not None:
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason), a shape JUnit relies on
+        path, line, reason = report.longrepr
+        report.longrepr = (redactor.text(str(path)), line, redactor.text(reason))
+    elif report.longrepr is not None:
         text = str(report.longrepr)
-        if redactor.text(text, fragments=True) != text:
-            report.longrepr = redactor.text(text, fragments=True)
-    report.sections = [(title, redactor.text(body, fragments=True)) for title, body in report.sections]
+        clean = redactor.text(text)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [(title, redactor.text(body)) for title, body in report.sections]
 
 
 def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import warnings
 from collections.abc import Iterator
@@ -19,10 +20,10 @@ import pytest
 from launch_gate.checks import Context
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
-from launch_gate.pytest_plugin import load_settings_for, option
+from launch_gate.pytest_plugin import SECRETS, load_settings_for, option
 from launch_gate.report import terminal
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
-from launch_gate.runner import Planned, build_plan, make_context, run_plan, run_staged
+from launch_gate.runner import Planned, build_plan, gate_secrets, make_context, run_plan, run_staged
 
 PROPERTY = "launch_gate"
 METRICS_PROPERTY = "launch_gate_metrics"
@@ -132,6 +133,9 @@ class GatePlugin:
         if self.phase not in ("pre", "post", "all"):
             raise pytest.UsageError(f"launch_gate_phase must be pre, post or all, got {self.phase!r}.")
         self.settings: Settings = load_settings_for(config)
+        # Every report of the run (the gate's items and the user's tests) is scrubbed of the variables the gate
+        # treats as secret, as the command's reports are.
+        config.stash[SECRETS].update(gate_secrets(self.settings, os.environ))
         try:
             self.plan = build_plan(self.settings, self.phase)
         except ConfigError as error:

@@ -6,6 +6,7 @@ The gate's items live in `launch_gate.pytest_gate`, imported only when the gate 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", LATENCY_BUDGET)
     config.pluginmanager.register(Tally(), Tally.name)
     config.stash[SECRETS] = set()
+    config.pluginmanager.register(WarningScrubber(config.stash[SECRETS]), WarningScrubber.name)
     if gate_enabled(config):
         from launch_gate.pytest_gate import GatePlugin
 
@@ -105,13 +107,14 @@ def gate_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture
-def gate_env() -> GateEnv:
-    """The process environment as the gate sees it, with values kept out of reprs and failure messages."""
+def gate_env(pytestconfig: pytest.Config) -> GateEnv:
+    """The process environment as the gate sees it, with values kept out of reprs and failure messages; what
+    `require` returns is scrubbed from every report."""
     import os
 
     from launch_gate.fixtures import GateEnv
 
-    return GateEnv(os.environ)
+    return GateEnv(os.environ, pytestconfig.stash[SECRETS])
 
 
 @pytest.fixture
@@ -198,6 +201,30 @@ def pytest_runtest_makereport(
 
         scrub_report(report, secrets)
     return report
+
+
+class WarningScrubber:
+    """A warning's text reaches the warnings summary: scrub it of the run's secrets first."""
+
+    name = "launch-gate-warning-scrubber"
+
+    def __init__(self, secrets: set[str]) -> None:
+        self.secrets = secrets
+
+    @pytest.hookimpl(
+        tryfirst=True
+    )  # before the terminal reporter records it (the hook is historic: no wrapper)
+    def pytest_warning_recorded(self, warning_message: warnings.WarningMessage) -> None:
+        if self.secrets:
+            from launch_gate.redact import Redactor
+
+            text = str(warning_message.message)
+            clean = Redactor(self.secrets).text(text)
+            if clean != text:
+                try:
+                    warning_message.message = warning_message.category(clean)
+                except Exception:  # a warning class with a signature of its own
+                    warning_message.message = UserWarning(clean)
 
 
 class Tally:

@@ -11,17 +11,33 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from launch_gate.results import CheckResult, Finding
 
 MIN_SECRET_LENGTH = 6
-FRAGMENT = 8
-_RUN = re.compile(
-    r"[^\s'\"()\[\]{},:;<>.]{8,}"
-)  # candidate fragments; "..." (a shortened string) splits them
+WINDOW = 6  # no run of this many characters of a known secret may reach any output
 _SENSITIVE_NAME = re.compile(
     r"(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|AUTH|DSN|DATABASE_URL|_URL$|_URI$|COOKIE|SALT)",
     re.IGNORECASE,
+)
+# Names that match the pattern above by accident and never hold a secret: the shell's and CI runners' own.
+_NOT_SECRET_NAMES = frozenset(
+    {"PWD", "OLDPWD", "HOME", "PATH", "SHELL", "USER", "LOGNAME", "TMPDIR", "TERM", "LANG", "HOSTNAME",
+     "SSH_AUTH_SOCK", "GPG_AGENT_INFO", "XAUTHORITY", "VIRTUAL_ENV", "PYTHONPATH", "GITHUB_WORKSPACE",
+     "GITHUB_SERVER_URL", "GITHUB_API_URL", "GITHUB_GRAPHQL_URL", "ACTIONS_ID_TOKEN_REQUEST_URL",
+     "ACTIONS_RESULTS_URL", "ACTIONS_CACHE_URL", "RUNNER_TEMP", "RUNNER_TOOL_CACHE", "RUNNER_WORKSPACE"}
+)  # fmt: skip
+_STRONG_NAME = re.compile(
+    r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|SALT|DSN|DATABASE_URL", re.IGNORECASE
+)
+_NOT_A_SECRET = re.compile(
+    r"[0-9]+|true|false|yes|no|on|off|none|null", re.IGNORECASE
+)  # flags, counts, ports
+_WORD = re.compile(r"[A-Za-z_-]{1,20}")  # "session", "lax", "strict": a setting, unless the name is strong
+_PATH = re.compile(r"(?:/|~/|[A-Za-z]:\\)[^\s:;]*")  # where a credential file lies is not the credential
+_URL = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]*://)(?:(?P<userinfo>[^/@\s]*)@)?(?P<host>[^/?#@\s]*)(?P<rest>.*)", re.I
 )
 _SHAPES = [
     re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{6,}"),
@@ -64,12 +80,6 @@ def fingerprint(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def redacted_prefix(value: str, keep: int = 4) -> str:
-    """The first few characters and the length, for values whose kind shows in their prefix."""
-    shown = value[:keep] if len(value) > 2 * keep else ""
-    return f"{shown}…({len(value)} chars)"
-
-
 def scrub(text: str) -> str:
     """Replace anything shaped like a common secret with a fingerprint."""
     for shape in _SHAPES:
@@ -80,31 +90,115 @@ def scrub(text: str) -> str:
 
 def is_sensitive_name(name: str) -> bool:
     """Whether an environment variable's name says its value is a secret."""
-    return bool(_SENSITIVE_NAME.search(name))
+    return bool(_SENSITIVE_NAME.search(name)) and name.upper() not in _NOT_SECRET_NAMES
+
+
+def inferred_secret(name: str, value: str) -> bool:
+    """Whether a variable nobody declared holds a secret, judged by its name and the shape of its value: a
+    path, a port, a flag or (for names like `*_URL`, `*COOKIE*`) a plain word is configuration, not a secret."""
+    if not is_sensitive_name(name) or _NOT_A_SECRET.fullmatch(value) or _PATH.fullmatch(value):
+        return False
+    url = _URL.fullmatch(value)
+    if url is not None and not _STRONG_NAME.search(name):  # `API_BASE_URL`, unless it carries a credential
+        rest = url["rest"]
+        return bool(url["userinfo"]) or "?" in rest or any(len(seg) >= 16 for seg in rest.split("/"))
+    return not (_WORD.fullmatch(value) and not _STRONG_NAME.search(name))
+
+
+def environ_secrets(environ: Mapping[str, str], declared: Iterable[str] = ()) -> set[str]:
+    """Every declared variable's value, and the values `inferred_secret` judges secret."""
+    wanted = set(declared)
+    return {v for n, v in environ.items() if n in wanted or inferred_secret(n, v)}
+
+
+def _secret_parts(value: str) -> list[str]:
+    """The parts of a value whose every piece is secret. In a URL that is what follows the host (credentials,
+    a webhook's path, a query's token), not the scheme and host, which every report names anyway."""
+    url = _URL.fullmatch(value)
+    if url is None:
+        return [value]
+    return [part for part in (url["userinfo"] or "", url["rest"]) if len(part) >= WINDOW]
+
+
+def _windows(secrets: Iterable[str]) -> frozenset[str]:
+    return frozenset(
+        part[i : i + WINDOW]
+        for secret in secrets
+        for part in _secret_parts(secret)
+        for i in range(len(part) - WINDOW + 1)
+    )
+
+
+# The gate's own words: a secret that happens to contain "secret" must not turn `secrets.repo` into
+# `[redacted]s.repo`. A window is kept only where it lies wholly inside one of these words in the text.
+VOCABULARY = (
+    "launch-gate", "launch_gate", "redacted", "secrets", "settings", "environment", "production", "password",
+    "session", "cookie", "token", "required", "placeholder", "configuration", "could not verify",
+)  # fmt: skip
+
+
+def _protected(text: str, vocabulary: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    return [m.span() for m in vocabulary.finditer(text)] if vocabulary is not None else []
+
+
+def _covered(
+    text: str, windows: frozenset[str], vocabulary: re.Pattern[str] | None = None
+) -> list[tuple[int, int]]:
+    """The spans of `text` made of windows taken from a secret, merged (the gate's own words aside)."""
+    spans: list[tuple[int, int]] = []
+    kept = _protected(text, vocabulary) if windows else []
+    for i in range(len(text) - WINDOW + 1):
+        if text[i : i + WINDOW] in windows and not any(a <= i and i + WINDOW <= b for a, b in kept):
+            if spans and spans[-1][1] >= i:
+                spans[-1] = (spans[-1][0], i + WINDOW)
+            else:
+                spans.append((i, i + WINDOW))
+    return spans
+
+
+def _cut(text: str, spans: list[tuple[int, int]], mark: str) -> str:
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], mark]
+        last = end
+    return "".join([*pieces, text[last:]])
 
 
 class Redactor:
-    """Removes known secret values (and secret-shaped text) from results before anyone sees them."""
+    """Removes known secret values, and every piece of one, from text before anyone sees it.
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    A whole value becomes its fingerprint; what is left of a value cut short (a response's first 160
+    characters, pytest's shortened diffs) becomes `[redacted]`: no `WINDOW` characters of a secret survive.
+    """
+
+    def __init__(self, secrets: Iterable[str] = (), vocabulary: Iterable[str] = ()) -> None:
         unique = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
         self._secrets = sorted(unique, key=len, reverse=True)
+        self._windows = _windows(self._secrets)
+        words = sorted({*VOCABULARY, *vocabulary}, key=len, reverse=True)  # e.g. the run's check ids
+        self._vocabulary = re.compile("|".join(map(re.escape, words))) if words else None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], declared: Iterable[str] = ()) -> Redactor:
-        """Treat every declared variable and every variable with a secret-sounding name as secret."""
-        names = set(declared) | {n for n in environ if is_sensitive_name(n)}
-        return cls(environ[n] for n in names if n in environ)
+        return cls(environ_secrets(environ, declared))
 
-    def text(self, text: str, fragments: bool = False) -> str:
-        """`fragments`: also any run of 8+ characters taken from a secret, as pytest's shortened assertion
-        diffs show them ('sk_live_abc...xyz')."""
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    def text(self, text: str, fragments: bool = True) -> str:
+        """`text` with every known secret and every piece of one replaced, then secret-shaped text scrubbed.
+        (`fragments` is accepted for callers of the older interface; pieces are always removed.)"""
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, f"[redacted {fingerprint(secret)}]")
-        if fragments:
-            long = [s for s in self._secrets if len(s) >= FRAGMENT]
-            text = _RUN.sub(lambda m: "[redacted fragment]" if any(m[0] in s for s in long) else m[0], text)
+        for _ in range(3):  # a marker can, in theory, complete a window of a secret made of marker characters
+            spans = _covered(text, self._windows, self._vocabulary)
+            if not spans:
+                break
+            text = _cut(text, spans, "[redacted]")
+        else:
+            while spans := _covered(text, self._windows):  # the last resort: no marker, no exception
+                text = _cut(text, spans, "")
         return scrub(text)
 
     def finding(self, finding: Finding) -> Finding:
@@ -116,4 +210,15 @@ class Redactor:
             result,
             message=self.text(result.message),
             findings=tuple(self.finding(f) for f in result.findings),
+            metrics=self.metrics(result.metrics),
         )
+
+    def metrics(self, value: Any) -> Any:
+        """Measured figures can hold text (a flow step's name, a path): redacted like the rest."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.metrics(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.metrics(v) for v in value]
+        return value

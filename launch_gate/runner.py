@@ -16,7 +16,7 @@ from launch_gate.checks import Check, Context, all_checks
 from launch_gate.checks.env import read_example_file
 from launch_gate.config import CheckSetting, Settings
 from launch_gate.errors import ConfigError, LaunchGateError
-from launch_gate.redact import Redactor
+from launch_gate.redact import Redactor, environ_secrets
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase, Verdict
 
 PHASES = ("pre", "post", "all")
@@ -131,13 +131,21 @@ async def run_one(planned: Planned, ctx: Context) -> CheckResult:
     return CheckResult(check.id, check.phase, outcome, message, elapsed_ms, verdict.findings, verdict.metrics)
 
 
-def redactor_for(settings: Settings, environ: Mapping[str, str]) -> Redactor:
+def gate_secrets(settings: Settings, environ: Mapping[str, str]) -> set[str]:
     """Everything the gate may have read that could be secret: declared and secret-named variables."""
     declared = list(settings.env.required)
     example = settings.env.example_file
     if example and (settings.root / example).is_file():
-        declared += read_example_file(settings.root / example)
-    return Redactor.from_environ(environ, declared)
+        with suppress(
+            LaunchGateError, OSError, UnicodeDecodeError
+        ):  # env.required says what is wrong with it
+            declared += read_example_file(settings.root / example)
+    return environ_secrets(environ, declared)
+
+
+def redactor_for(settings: Settings, environ: Mapping[str, str], ids: Iterable[str] = ()) -> Redactor:
+    """The run's redactor; check ids are the gate's own words, never redacted as pieces of a secret."""
+    return Redactor(gate_secrets(settings, environ), vocabulary=ids)
 
 
 def make_context(settings: Settings, environ: Mapping[str, str] | None = None) -> Context:
@@ -150,13 +158,14 @@ async def run_staged(
     """Every planned check, concurrently within each stage and stage after stage (latency bursts run alone,
     so the gate's own probes neither load the server nor delay the prober); results redacted, in plan order."""
     planned = list(plan)
-    redactor = redactor_for(ctx.settings, ctx.environ)
+    ids = [p.check.id for p in planned]
+    redactor = redactor_for(ctx.settings, ctx.environ, ids)
     results: dict[int, CheckResult] = {}
 
     async def one(index: int) -> None:
         result = redactor.result(await run_one(planned[index], ctx))
         # and what the check learnt while running: generated passwords, captured tokens, an inbox's password
-        results[index] = Redactor(ctx.secrets).result(result) if ctx.secrets else result
+        results[index] = Redactor(ctx.secrets, ids).result(result) if ctx.secrets else result
         if done is not None:
             done(planned[index], results[index])
 
