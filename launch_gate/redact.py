@@ -8,6 +8,7 @@ text through `scrub` (which knows the shapes of common secrets) before writing i
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -31,11 +32,10 @@ _NOT_SECRET_NAMES = frozenset(
 _STRONG_NAME = re.compile(
     r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|SALT|DSN|DATABASE_URL", re.IGNORECASE
 )
-_NOT_A_SECRET = re.compile(
-    r"[0-9]+|true|false|yes|no|on|off|none|null", re.IGNORECASE
-)  # flags, counts, ports
+# flags, ports, counts and durations; eight digits and more may be a PIN or a numeric password
+_NOT_A_SECRET = re.compile(r"[0-9]{1,7}|true|false|yes|no|on|off|none|null", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z_-]{1,20}")  # "session", "lax", "strict": a setting, unless the name is strong
-_PATH = re.compile(r"(?:/|~/|[A-Za-z]:\\)[^\s:;]*")  # where a credential file lies is not the credential
+_PATH = re.compile(r"(?:/|~/|[A-Za-z]:\\)[^\s:;]*")  # where a credential file lies is not the credential...
 _URL = re.compile(
     r"(?P<head>[a-z][a-z0-9+.-]*://)(?:(?P<userinfo>[^/@\s]*)@)?(?P<host>[^/?#@\s]*)(?P<rest>.*)", re.I
 )
@@ -93,10 +93,15 @@ def is_sensitive_name(name: str) -> bool:
     return bool(_SENSITIVE_NAME.search(name)) and name.upper() not in _NOT_SECRET_NAMES
 
 
+def _existing_path(value: str) -> bool:
+    """...when it is one: base64 secrets can start with `/` too."""
+    return bool(_PATH.fullmatch(value)) and os.path.exists(os.path.expanduser(value))
+
+
 def inferred_secret(name: str, value: str) -> bool:
     """Whether a variable nobody declared holds a secret, judged by its name and the shape of its value: a
     path, a port, a flag or (for names like `*_URL`, `*COOKIE*`) a plain word is configuration, not a secret."""
-    if not is_sensitive_name(name) or _NOT_A_SECRET.fullmatch(value) or _PATH.fullmatch(value):
+    if not is_sensitive_name(name) or _NOT_A_SECRET.fullmatch(value) or _existing_path(value):
         return False
     url = _URL.fullmatch(value)
     if url is not None and not _STRONG_NAME.search(name):  # `API_BASE_URL`, unless it carries a credential

@@ -86,13 +86,16 @@ def test_shell_and_runner_variables_are_not_secrets_but_secret_named_ones_are():
     text = "in /home/dev/my-project: the session cookie, https://api.example.com, TTL 3600"
     assert redactor.text(text) == text
     out = redactor.text("hunter22 and s3cr3t-pass and postgres://app:s3cr3t-pass@db.internal:5432/app")
-    assert "hunter22" not in out and "s3cr3t" not in out and "cr3t-p" not in out
+    assert "hunter22" not in out
+    assert "s3cr3t" not in out
+    assert "cr3t-p" not in out
 
 
 def test_a_url_secret_hides_its_credentials_and_path_not_every_url():
     redactor = Redactor(["https://hooks.slack.com/services/T0001/B0002/XXXXYYYYZZZZ"])
     out = redactor.text("posted to https://hooks.slack.com/services/T0001/B0002/XXXXYYYY (cut)")
-    assert "B0002" not in out and "XXXXYY" not in out
+    assert "B0002" not in out
+    assert "XXXXYY" not in out
     assert redactor.text("see https://www.example.com/docs") == "see https://www.example.com/docs"
 
 
