@@ -165,7 +165,8 @@ async def run_staged(
     async def one(index: int) -> None:
         result = redactor.result(await run_one(planned[index], ctx))
         # and what the check learnt while running: generated passwords, captured tokens, an inbox's password
-        results[index] = Redactor(ctx.secrets, ids).result(result) if ctx.secrets else result
+        known = Redactor(ctx.secrets, [*ids, *ctx.public]) if ctx.secrets else None
+        results[index] = known.result(result) if known is not None else result
         if done is not None:
             done(planned[index], results[index])
 

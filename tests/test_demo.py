@@ -39,6 +39,22 @@ def test_the_broken_demo_fails_each_misconfiguration(tmp_path):
     }
 
 
+def test_a_login_that_sets_an_insecure_session_cookie_blocks_the_deploy(tmp_path):
+    """Before: the landing page's cookie was fine, nothing else was judged, and the demo said READY (exit 0)."""
+    done = run_cli(
+        "demo", "--fault", "insecure-login-cookie", "--report-json", str(tmp_path / "r.json"), cwd=tmp_path
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    checks = json.loads((tmp_path / "r.json").read_text())["checks"]
+    assert {c["id"] for c in checks if c["outcome"] != "pass"} == {
+        "headers.cookies",
+        "smoke.signup",
+        "smoke.login",
+        "smoke.booking",
+    }
+    assert "cookie session lacks Secure, HttpOnly" in done.stdout
+
+
 def test_a_dns_outage_is_could_not_verify_exit_2(tmp_path):
     done = run_cli("demo", "--fault", "dns-servfail", cwd=tmp_path)
     assert done.returncode == 2, done.stdout
@@ -101,6 +117,9 @@ FAULT_FAILS = {
     "no-mx": "email.mx",
     "wrong-host-cert": "tls.certificate",
     "expiring-cert": "tls.expiry",
+    "home-loop": "domain.redirects",
+    "home-500": "domain.redirects",
+    "insecure-login-cookie": "headers.cookies",
 }
 
 
@@ -123,6 +142,10 @@ def test_each_fault_fails_its_check_and_only_what_it_breaks(fault, check_id):
         assert collateral <= {"headers.hsts", "headers.security", "headers.cache", "headers.cookies"}, (
             collateral
         )
+    elif fault in ("home-loop", "home-500"):  # no home page: the header checks say they could not judge it
+        page_checks = {"headers.hsts", "headers.security", "headers.cache", "headers.cookies"}
+        assert collateral == page_checks, collateral
+        assert {outcomes[c] for c in collateral} == {"error"}, outcomes
     else:
         assert collateral == set(), collateral
 
@@ -138,4 +161,5 @@ def test_under_pytest_the_post_gate_runs_only_the_selected_checks_and_reports_ea
         paths = {path for _, _, path in running.site.requests[before:]}
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*headers.hsts*no Strict-Transport-Security header*"])
-    assert paths == {"/"}, paths  # one shared fetch of the page; exposure.files and the rest never ran
+    # one shared fetch of the page, and the login page it links (cookies); exposure.files and the rest never ran
+    assert paths == {"/", "/login"}, paths

@@ -20,6 +20,7 @@ class Context:
     environ: Mapping[str, str]
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # probes checks share
     secrets: set[str] = field(default_factory=set, compare=False, repr=False)  # learnt while running
+    public: set[str] = field(default_factory=set, compare=False, repr=False)  # never redacted: a flow's user
 
     @property
     def root(self) -> Path:

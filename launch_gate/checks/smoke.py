@@ -20,8 +20,9 @@ import httpx
 
 from launch_gate.checks import Check, Context
 from launch_gate.checks.email_auth import mail_domain
-from launch_gate.checks.web import SESSIONISH, shared_cache_problem
+from launch_gate.checks.web import shared_cache_problem
 from launch_gate.config import Settings
+from launch_gate.cookies import SESSIONISH, response_cookie_problems
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.identity import Identity, new_identity
 from launch_gate.mailbox import Mail, Mailbox, MailboxError, MailboxFactory, first_link
@@ -171,6 +172,13 @@ class FlowRun:
     seen: set[str] = field(default_factory=set)
     log: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cookies: list[str] = field(default_factory=list)  # cookie problems, each with the step that met it
+
+    def judge_cookies(self, label: str, what: str, response: httpx.Response) -> None:
+        """Keep what each Set-Cookie of this answer lacks (its name only, never its value); the flow goes on."""
+        for problem in response_cookie_problems(response.headers.get_list("set-cookie"), str(response.url)):
+            if not any(known.endswith(f": {problem}") for known in self.cookies):
+                self.cookies.append(f"{label}: {what}: {problem}")
 
     @property
     def settings(self) -> Settings:
@@ -217,6 +225,9 @@ class FlowRun:
             raise StepFailed(Outcome.ERROR, f"{what} got no answer ({type(exc).__name__}: {exc})") from None
         entry["status"] = response.status_code
         self.ctx.secrets.update(answer_secrets(response))  # tokens the app hands out never reach a report
+        # Every step so far logged one entry, so the count is this step's number.
+        label = f"cleanup {step.label!r}" if cleanup else f"step {len(self.log)} ({step.label})"
+        self.judge_cookies(label, what, response)
         expected = step.expect or list(range(200, 300))
         if response.status_code not in expected:
             want = ", ".join(map(str, step.expect)) if step.expect else "2xx"
@@ -315,6 +326,7 @@ async def run_flow(name: str, ctx: Context) -> Verdict:
         identity = None  # only an error if a step uses {user.*}
     if identity is not None:
         ctx.secrets.add(identity.password)
+        ctx.public.add(identity.email)  # reports name the user; a confirmation link holding it stays secret
     values = Values(identity, ctx.environ, ctx.secrets)
     options = http_options(settings)
     factory = MailboxFactory(
@@ -359,7 +371,15 @@ async def _run(name: str, flow: Flow, run: FlowRun, identity: Identity | None) -
     who = f" as {identity.email}" if identity is not None else ""
     user = f" (flow user {identity.email})" if identity is not None else ""
     metrics: dict[str, object] = {"steps": run.log}
-    findings = [Finding(p) for p in (*problems, *run.notes)]
+    findings = [Finding(p) for p in (*run.cookies, *problems, *run.notes)]
+    if run.cookies:  # an answer that set a weak cookie is a failure, whatever a later step got
+        later = f"; then {failure[1]}" if failure is not None else ""
+        return Verdict.of(
+            Outcome.FAIL,
+            f"{run.cookies[0]}: a stolen or cross-site-sent cookie is a stolen session{later}{user}",
+            findings,
+            metrics,
+        )
     if failure is not None:
         outcome, text = failure
         prefix = "could not verify " if outcome is Outcome.ERROR else ""

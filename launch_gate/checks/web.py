@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +16,7 @@ import httpx
 
 from launch_gate.checks import Check, Context
 from launch_gate.checks.dns_records import target_host, twin
+from launch_gate.cookies import response_cookie_problems
 from launch_gate.errors import CouldNotVerify
 from launch_gate.net import destinations, http_client
 from launch_gate.net.dns import Status
@@ -50,7 +52,8 @@ async def _get(http: httpx.AsyncClient, url: str, **kwargs: object) -> httpx.Res
     try:
         return await http.get(url, **kwargs)  # type: ignore[arg-type]
     except httpx.HTTPError as exc:
-        raise CouldNotVerify(f"GET {url} failed ({type(exc).__name__}: {exc})") from None
+        detail = str(exc) or "no answer in time"
+        raise CouldNotVerify(f"GET {url} did not answer ({type(exc).__name__}: {detail})") from None
 
 
 @dataclass(frozen=True)
@@ -58,23 +61,44 @@ class Hop:
     url: str
     status: int
     location: str | None
+    cookies: tuple[str, ...] = ()  # its Set-Cookie headers
+
+
+def _hop(url: str, response: httpx.Response) -> Hop:
+    return Hop(
+        url,
+        response.status_code,
+        response.headers.get("location"),
+        tuple(response.headers.get_list("set-cookie")),
+    )
+
+
+async def _follow(
+    http: httpx.AsyncClient, url: str, into: list[tuple[Hop, httpx.Response]], stay: bool = False
+) -> str | None:
+    """Follow `url`, appending every (hop, answer) to `into`; a problem (loop, too many hops, with `stay` a
+    redirect off the site) if it stopped early. No answer raises CouldNotVerify, the hops so far in `into`."""
+    seen, site = set(), _origin(url)
+    for _ in range(MAX_FOLLOW):
+        if url in seen:
+            return "loop"
+        seen.add(url)
+        response = await _get(http, url)
+        into.append((_hop(url, response), response))
+        location = response.headers.get("location")
+        if not (300 <= response.status_code < 400 and location):
+            return None
+        url = str(httpx.URL(url).join(location))
+        if stay and _origin(url) != site:
+            return "another site"
+    return f"more than {MAX_FOLLOW} redirects"
 
 
 async def follow(http: httpx.AsyncClient, url: str) -> tuple[list[Hop], str | None]:
     """Every hop from `url`, and a problem (loop, too many hops) if following stopped early."""
-    hops: list[Hop] = []
-    seen = set()
-    for _ in range(MAX_FOLLOW):
-        if url in seen:
-            return hops, "loop"
-        seen.add(url)
-        response = await _get(http, url)
-        location = response.headers.get("location")
-        hops.append(Hop(url, response.status_code, location))
-        if not (300 <= response.status_code < 400 and location):
-            return hops, None
-        url = str(httpx.URL(url).join(location))
-    return hops, f"more than {MAX_FOLLOW} redirects"
+    answers: list[tuple[Hop, httpx.Response]] = []
+    stopped = await _follow(http, url, answers)
+    return [hop for hop, _ in answers], stopped
 
 
 def _chain(hops: list[Hop]) -> str:
@@ -128,6 +152,109 @@ async def _variant(
     return problems, errors
 
 
+PAGE_WITHIN = 2.0  # seconds: the seed target for common pages; `[headers] page-within` sets it
+
+
+def page_within(ctx: Context) -> float:
+    """The home page's time budget (read defensively until `[headers] page-within` exists everywhere)."""
+    return float(getattr(ctx.settings.headers, "page_within", PAGE_WITHIN))
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page followed as a browser would: every hop, the last answer, how long it all took, what went wrong."""
+
+    start: str
+    hops: tuple[Hop, ...]
+    response: httpx.Response | None  # the last answer (None: the first request got none)
+    seconds: float
+    stopped: str | None = None  # "loop", "more than 10 redirects"
+    error: str | None = None  # no answer
+
+    def unjudgeable(self) -> str | None:
+        """Why the page's headers say nothing about the site (None: its last answer is the page)."""
+        if self.error is not None:
+            return f"{self.error}{f' after {_chain(list(self.hops))}' if self.hops else ''}"
+        if self.stopped == "another site":
+            return f"{self.start} redirects to another site: {_chain(list(self.hops))}"
+        if self.stopped is not None:
+            return f"{self.start} redirects with no end ({self.stopped}): {_chain(list(self.hops))}"
+        if not 200 <= self.hops[-1].status < 300:
+            after = f" after {_chain(list(self.hops[:-1]))}" if len(self.hops) > 1 else ""
+            return f"{self.start} answers {self.hops[-1].status}{after}, not a 2xx page"
+        return None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+async def fetch_page(ctx: Context, url: str) -> Page:
+    """`url` followed on its own site (at most MAX_FOLLOW hops), timed; no answer is kept as `error`."""
+    answers: list[tuple[Hop, httpx.Response]] = []
+    started = time.perf_counter()
+    stopped = error = None
+    async with http_client(ctx.settings) as http:
+        try:
+            stopped = await _follow(http, url, answers, stay=True)
+        except CouldNotVerify as exc:
+            error = str(exc)
+    seconds = time.perf_counter() - started
+    last = answers[-1][1] if answers else None
+    return Page(url, tuple(hop for hop, _ in answers), last, seconds, stopped, error)
+
+
+async def home_page(ctx: Context, url: str) -> Page:
+    """A page of the target, fetched once per run for every check that needs it."""
+    page: Page = await ctx.shared(("page", url), lambda: fetch_page(ctx, url))
+    return page
+
+
+def _home_urls(target: str) -> list[str]:
+    """The canonical URL and the root of its origin (one URL when the target is the root)."""
+    scheme, netloc = _origin(target)
+    return list(dict.fromkeys([target, f"{scheme}://{netloc}/"]))
+
+
+def page_problems(page: Page, within: float) -> tuple[list[str], list[str]]:
+    """(problems, could-not-verify) for a home page: it must end, on its own site, in a 2xx page in time."""
+    why = page.unjudgeable()
+    if page.error is not None:
+        return [], [f"the home page {why}"]
+    problems = [] if why is None else [why]
+    if page.seconds > within and page.stopped is None:
+        problems.append(
+            f"{page.start} took {page.seconds:.1f} s (budget {within:g} s, [headers] page-within)"
+        )
+    return problems, []
+
+
+async def _home_findings(ctx: Context, target: str) -> tuple[list[str], list[str]]:
+    pages = await asyncio.gather(*(home_page(ctx, url) for url in _home_urls(target)))
+    within = page_within(ctx)
+    judged = [page_problems(page, within) for page in pages]
+    return [p for found, _ in judged for p in found], [e for _, failed in judged for e in failed]
+
+
+async def _judged_page(ctx: Context, what: str) -> httpx.Response | Verdict:
+    """The home page whose headers the header checks judge, or the verdict saying why they cannot.
+
+    The canonical URL may redirect within its own site (`/` -> `/en/`): the page it ends on is judged. A loop,
+    a redirect to another site, or no answer is domain.redirects' finding; here it makes the checks an
+    error ("could not judge"), never "header missing" on a redirect."""
+    found = _target(ctx)
+    if found is None:
+        return Verdict.of(Outcome.SKIP, f"no target: set `target` to check {what}.")
+    page = await home_page(ctx, found[0])
+    why = page.unjudgeable()
+    if page.error is not None:
+        return Verdict.of(Outcome.ERROR, f"could not verify {what}: {why}")
+    if why is not None or page.response is None:
+        return Verdict.of(Outcome.ERROR, f"could not judge {what}: {why} (see domain.redirects)")
+    return page.response
+
+
 async def check_redirects(ctx: Context) -> Verdict:
     found = _target(ctx)
     if found is None:
@@ -139,41 +266,35 @@ async def check_redirects(ctx: Context) -> Verdict:
         (canonical.scheme, canonical.netloc, probe_path.split("?")[0], "from=launch-gate", "")
     )
     variants = [(scheme, name) for scheme in ("http", "https") for name in dict.fromkeys([host, twin(host)])]
-    outcomes = await asyncio.gather(*(_variant(ctx, s, n, probe_path, expected) for s, n in variants))
+    home, outcomes = await asyncio.gather(
+        _home_findings(ctx, target),
+        asyncio.gather(*(_variant(ctx, s, n, probe_path, expected) for s, n in variants)),
+    )
+    outcomes = [home, *outcomes]  # the home page first: when it is broken, it is the cause to name
     problems = [Finding(p) for found_, _ in outcomes for p in found_]
     errors = [Finding(e) for _, failed in outcomes for e in failed]
     if problems:
         return Verdict.of(
-            Outcome.FAIL, f"{len(problems)} redirect problems: {problems[0].message}", [*problems, *errors]
+            Outcome.FAIL,
+            f"{len(problems)} problem{'s' * (len(problems) != 1)}: {problems[0].message}",
+            [*problems, *errors],
         )
     if errors:
         return Verdict.of(Outcome.ERROR, f"could not verify redirects: {errors[0].message}", errors)
     return Verdict.of(
         Outcome.PASS,
-        f"every http/https, apex/www variant, from every address, ends at {canonical.scheme}://{canonical.netloc}",
+        f"every http/https, apex/www variant, from every address, ends at {canonical.scheme}://{canonical.netloc}; "
+        f"{' and '.join(_home_urls(target))} answer 2xx within {page_within(ctx):g} s",
     )
-
-
-async def _fetch_canonical(ctx: Context, url: str) -> httpx.Response:
-    async with http_client(ctx.settings) as http:
-        return await _get(http, url)
-
-
-async def _canonical_response(ctx: Context) -> httpx.Response | None:
-    """The canonical page, fetched once per run for every header check."""
-    found = _target(ctx)
-    if found is None:
-        return None
-    response: httpx.Response = await ctx.shared(
-        ("canonical", found[0]), lambda: _fetch_canonical(ctx, found[0])
-    )
-    return response
 
 
 async def check_hsts(ctx: Context) -> Verdict:
-    response = await _canonical_response(ctx)
-    if response is None or not str(response.url).startswith("https://"):
+    found = _target(ctx)
+    if found is None or not found[0].startswith("https://"):
         return Verdict.of(Outcome.SKIP, "no https target: set `target` to check HSTS.")
+    response = await _judged_page(ctx, "HSTS")
+    if isinstance(response, Verdict):
+        return response
     header = response.headers.get("strict-transport-security")
     if header is None:
         return Verdict.of(
@@ -195,9 +316,9 @@ async def check_hsts(ctx: Context) -> Verdict:
 
 
 async def check_security_headers(ctx: Context) -> Verdict:
-    response = await _canonical_response(ctx)
-    if response is None:
-        return Verdict.of(Outcome.SKIP, "no target: set `target` to check security headers.")
+    response = await _judged_page(ctx, "security headers")
+    if isinstance(response, Verdict):
+        return response
     h = response.headers
     csp = h.get("content-security-policy", "")
     missing = []
@@ -258,34 +379,87 @@ async def check_error_pages(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"no stack trace or debug output on {len(paths)} error pages")
 
 
-SESSIONISH = re.compile(r"(?i)sess|sid|token|auth|jwt|remember|login")
 FOREIGN_ORIGIN = "https://launch-gate-foreign-origin.test"
 DAY = 86_400
+_LINK = re.compile(
+    r"""<a\b[^>]*?\bhref\s*=\s*["']([^"'#]*)["'][^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL
+)
+_LOGIN = re.compile(r"(?i)\b(?:log[\s_-]?in|sign[\s_-]?in)\b")
+MAX_LOGIN_LINKS = 3
 
 
-def cookie_problems(set_cookie: str) -> list[str]:
-    """What a Set-Cookie lacks: Secure and SameSite always, HttpOnly for session-like cookies."""
-    name = set_cookie.split("=", 1)[0].strip()
-    attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")[1:]}
-    missing = [a for a in ("Secure", "SameSite") if a.lower() not in attributes]
-    if SESSIONISH.search(name) and "httponly" not in attributes:
-        missing.append("HttpOnly")
-    return [f"cookie {name} lacks {', '.join(missing)}"] if missing else []
+def login_links(html: str, base: str) -> list[str]:
+    """Same-site pages the home page links as "log in" / "sign in": where session cookies are usually set."""
+    found = []
+    for href, text in _LINK.findall(html[:500_000]):
+        if _LOGIN.search(href) or _LOGIN.search(re.sub(r"<[^>]+>", " ", text)):
+            url = str(httpx.URL(base).join(href.strip()))
+            if _origin(url) == _origin(base):
+                found.append(url)
+    return list(dict.fromkeys(found))[:MAX_LOGIN_LINKS]
+
+
+def _shown(url: str) -> str:
+    """A URL as messages show it: without its query, which may carry a token."""
+    return url.split("?", 1)[0]
+
+
+def _cookie_findings(page: Page) -> list[str]:
+    return [
+        f"{_shown(hop.url)}: {problem}"
+        for hop in page.hops
+        for problem in response_cookie_problems(hop.cookies, hop.url)
+    ]
+
+
+def cookie_paths(ctx: Context) -> list[str]:
+    """`[headers] cookie-paths` (read defensively until the setting exists everywhere)."""
+    return [str(p) for p in getattr(ctx.settings.headers, "cookie_paths", None) or ()]
 
 
 async def check_cookies(ctx: Context) -> Verdict:
-    response = await _canonical_response(ctx)
-    if response is None:
+    """Every Set-Cookie on the way to the home page, on `cookie-paths` and on the login pages it links."""
+    found = _target(ctx)
+    if found is None:
         return Verdict.of(Outcome.SKIP, "no target: set `target` to check cookies.")
-    cookies = response.headers.get_list("set-cookie")
-    problems = [Finding(p) for c in cookies for p in cookie_problems(c)]
+    home = await home_page(ctx, found[0])
+    problems, errors = _cookie_findings(home), []
+    why = home.unjudgeable()
+    linked: list[str] = []
+    if home.error is not None:
+        errors.append(f"could not verify cookies: {why}")
+    elif why is not None or home.response is None:
+        errors.append(f"could not judge the home page's cookies: {why} (see domain.redirects)")
+    else:
+        linked = login_links(home.response.text, str(home.response.url))
+    root = f"{home.start.split('://', 1)[0]}://{urlsplit(home.start).netloc}"
+    configured = [root + p if p.startswith("/") else p for p in cookie_paths(ctx)]
+    urls = list(dict.fromkeys([*configured, *linked]))
+    pages = await asyncio.gather(*(fetch_page(ctx, url) for url in urls))
+    for url, page in zip(urls, pages, strict=True):
+        problems += _cookie_findings(page)
+        status = page.hops[-1].status if page.hops else None
+        if page.error is not None:
+            errors.append(f"could not judge the cookies of {_shown(url)}: {page.error}")
+        elif url in configured and (page.stopped or status is None or not 200 <= status < 300):
+            errors.append(
+                f"could not judge the cookies of {_shown(url)} ([headers] cookie-paths): it answered "
+                f"{page.stopped or status}; fix the path"
+            )
+    judged = ", ".join(_shown(u) for u in [home.start, *urls])
     if problems:
+        findings = [Finding(p) for p in dict.fromkeys(problems)] + [Finding(e) for e in errors]
         return Verdict.of(
-            Outcome.FAIL,
-            f"{problems[0].message}: a stolen or cross-site-sent cookie is a stolen session.",
-            problems,
+            Outcome.FAIL, f"{problems[0]}: a stolen or cross-site-sent cookie is a stolen session.", findings
         )
-    return Verdict.of(Outcome.PASS, f"{len(cookies)} cookies on {response.url}, all Secure and SameSite")
+    if errors:
+        return Verdict.of(Outcome.ERROR, errors[0], [Finding(e) for e in errors])
+    count = sum(len(hop.cookies) for page in (home, *pages) for hop in page.hops)
+    return Verdict.of(
+        Outcome.PASS,
+        f"{count} cookies on {judged}, all Secure and SameSite, session cookies HttpOnly"
+        + ("" if urls else " (no login page linked; list pages that set cookies in [headers] cookie-paths)"),
+    )
 
 
 async def check_cors(ctx: Context) -> Verdict:
@@ -350,11 +524,10 @@ def shared_cache_problem(cache_control: str | None) -> str | None:
 
 
 async def check_cache(ctx: Context) -> Verdict:
-    found = _target(ctx)
-    page = await _canonical_response(ctx)
-    if found is None or page is None:
-        return Verdict.of(Outcome.SKIP, "no target: set `target` to check caching.")
-    base = found[0].rstrip("/")
+    page = await _judged_page(ctx, "caching")
+    if isinstance(page, Verdict):
+        return page
+    base = (ctx.settings.target or "").rstrip("/")
     problems: list[Finding] = []
     if page.headers.get_list("set-cookie") and (
         why := shared_cache_problem(page.headers.get("cache-control"))
@@ -404,7 +577,8 @@ CHECKS = (
     Check(
         "domain.redirects",
         Phase.POST,
-        "every http/https, apex/www variant ends at the canonical URL, permanently, in <= 2 hops",
+        "every http/https, apex/www variant ends at the canonical URL, permanently, in <= 2 hops; "
+        "the canonical URL itself ends in a 2xx page within the page budget",
         check_redirects,
     ),
     Check("headers.hsts", Phase.POST, "HSTS with max-age >= 1 year and includeSubDomains", check_hsts),
@@ -414,7 +588,8 @@ CHECKS = (
         "CSP, X-Content-Type-Options, frame protection, Referrer-Policy",
         check_security_headers,
     ),
-    Check("headers.cookies", Phase.POST, "cookies are Secure and SameSite; session cookies HttpOnly", check_cookies),
+    Check("headers.cookies", Phase.POST, "cookies set by the home page, the login pages it links and "
+          "cookie-paths are Secure and SameSite; session cookies HttpOnly", check_cookies),
     Check("headers.cors", Phase.POST, "CORS never reflects a foreign origin nor allows * with credentials", check_cors),
     Check("headers.cache", Phase.POST, "static assets cacheable; cookie-setting pages not shared-cached", check_cache),
     Check("exposure.files", Phase.POST, "/.env, /.git, backups and debug pages are not served", check_exposed_files),

@@ -29,7 +29,8 @@ SELECTOR = "s1"
 STALE = "127.0.0.2"  # "stale-address": an old server the apex still points at, with the old redirects
 EDGE_FAULTS = {"temporary-redirect", "loop", "drop-path", "http-skips-https", "no-hsts", "weak-hsts", "no-csp",
                "exposed-env", "exposed-git", "stack-trace", "insecure-cookie", "cors-reflect",
-               "no-cache-headers", "public-session-cache"}  # fmt: skip
+               "no-cache-headers", "public-session-cache", "home-loop", "home-hang", "home-500", "home-slow",
+               "insecure-login-cookie"}  # fmt: skip
 DNS_FAULTS = {
     "spf-too-many",
     "spf-plus-all",

@@ -1,13 +1,15 @@
 """The demo's web side: an edge (as a CDN would be) in front of a small marketplace app.
 
-Edge: apex -> www and http -> https redirects, HSTS and security headers, cacheable static assets. App:
-signup, login (bearer tokens), coach profiles and search, bookings, a health endpoint, and transactional
-email (signup and booking confirmations). Each misconfiguration is a word in `faults`.
+Edge: apex -> www and http -> https redirects, HSTS and security headers, cacheable static assets. App: a
+home page linking its login page, signup, login (bearer tokens and a session cookie), coach profiles and
+search, bookings, a health endpoint, and transactional email (signup and booking confirmations). Each
+misconfiguration is a word in `faults`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -16,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 CANONICAL = "www.example.test"
+SLOW_HOME = 2.5  # seconds the home page takes with "home-slow": over the 2 s page budget
 APEX = "example.test"
 GOOD_HEADERS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
@@ -71,10 +74,24 @@ class Edge:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        if scope["path"] == "/" and "home-hang" in self.faults:
+            return await self._hang(receive)
+        if scope["path"] == "/" and "home-slow" in self.faults:
+            await asyncio.sleep(SLOW_HOME)
         headers[":query"] = scope["query_string"].decode()
         await self.route(send, scope["method"], scope["path"], headers, body)
 
+    @staticmethod
+    async def _hang(receive: Receive) -> None:
+        """Never answer: wait until the client gives up (or a minute passes), as a wedged origin would."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(60):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+
     def redirect(self, scheme: str, host: str, path: str) -> str | None:
+        if "home-loop" in self.faults and (scheme, host, path) == ("https", CANONICAL, "/"):
+            return f"https://{CANONICAL}/"  # the canonical URL redirects to itself
         if "loop" in self.faults and scheme == "https":
             return f"https://{APEX if host == CANONICAL else CANONICAL}{path}"
         if scheme == "http":
@@ -84,6 +101,11 @@ class Edge:
         if host != CANONICAL:
             return f"https://{CANONICAL}{'' if 'drop-path' in self.faults else path}"
         return None
+
+    def session_cookie(self, value: str, fault: str) -> str:
+        """The `session` cookie; with `fault` on, without Secure and HttpOnly (as a careless login sets it)."""
+        weak = fault in self.faults
+        return f"session={value}; Path=/; " + ("SameSite=Lax" if weak else "Secure; HttpOnly; SameSite=Lax")
 
     def headers(self) -> dict[str, str]:
         extra = dict(GOOD_HEADERS)
@@ -106,11 +128,22 @@ class Edge:
             return await self.respond(send, 200, b"DATABASE_URL=postgres://app@db/app\nDEBUG=true\n", extra)
         if path == "/.git/config" and "exposed-git" in self.faults:
             return await self.respond(send, 200, b"[core]\n\trepositoryformatversion = 0\n", extra)
-        if path == "/" or path.startswith("/launch-gate-probe"):
-            cookie = "session=anonymous; Path=/" + (
-                "" if "insecure-cookie" in self.faults else "; Secure; HttpOnly; SameSite=Lax"
+        if path == "/" and "home-500" in self.faults:
+            return await self.respond(send, 500, b"<h1>Internal Server Error</h1>", extra)
+        if path == "/login" and method == "GET":
+            cookie = self.session_cookie("anonymous", "insecure-login-cookie")
+            page = (
+                b'<form method="post" action="/api/login"><input name="email"><input name="password"></form>'
             )
-            page = b'<html><head><script src="/static/app.js"></script></head><body><h1>Coachly</h1></body></html>'
+            return await self.respond(
+                send, 200, page, {**extra, "set-cookie": cookie, "cache-control": "no-store"}
+            )
+        if path == "/" or path.startswith("/launch-gate-probe"):
+            cookie = self.session_cookie("anonymous", "insecure-cookie")
+            page = (
+                b'<html><head><script src="/static/app.js"></script></head><body><h1>Coachly</h1>'
+                b'<a href="/login">Log in</a></body></html>'
+            )
             page_cache = (
                 "public, max-age=600" if "public-session-cache" in self.faults else "private, no-cache"
             )
@@ -138,11 +171,13 @@ class Edge:
     async def api(
         self, send: Send, method: str, path: str, headers: dict[str, str], body: bytes, extra: dict[str, str]
     ) -> None:
-        async def reply(status: int, data: object, private: bool | None = False) -> None:
+        async def reply(status: int, data: object, private: bool | None = False, cookie: str = "") -> None:
             # private=None: a CDN rule caching every API answer ("public-session-cache")
             cache = {"cache-control": "private, no-store"} if private else {}
             if private is None:
                 cache = {"cache-control": "public, max-age=600"}
+            if cookie:
+                cache["set-cookie"] = cookie
             body = b"" if status == 204 else json.dumps(data).encode()
             await self.respond(send, status, body, {**extra, **cache}, "application/json")
 
@@ -184,7 +219,8 @@ class Edge:
                 return await reply(401, {"error": "wrong email or password"})
             token = secrets.token_urlsafe(24)
             self.tokens[token] = str(payload["email"])
-            return await reply(200, {"token": token}, private=True)
+            cookie = self.session_cookie(token, "insecure-login-cookie")
+            return await reply(200, {"token": token}, private=True, cookie=cookie)
         if route == ("GET", "/api/coaches"):
             words = (query.get("q") or [""])[0].lower().split()
             found = [

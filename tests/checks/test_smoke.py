@@ -449,8 +449,9 @@ class FormSite:
     """A server-rendered app unlike the demo: a CSRF token in the sign-up form, a 303 after posting it, a
     cookie session, and a dashboard whose caching is `cache` (the thing under test)."""
 
-    def __init__(self, cache):
+    def __init__(self, cache, cookie="HttpOnly; SameSite=Lax"):
         self.cache, self.users, self.sessions, self.forms = cache, {}, {}, set()
+        self.cookie = cookie  # the session cookie's attributes (over plain http: Secure is not asked for)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -477,7 +478,10 @@ class FormSite:
                 sid = f"s{len(self.sessions)}-{form['email']}"
                 self.sessions[sid] = form["email"]
                 status = 303
-                extra = [(b"location", b"/dashboard"), (b"set-cookie", f"sessionid={sid}; HttpOnly".encode())]
+                extra = [
+                    (b"location", b"/dashboard"),
+                    (b"set-cookie", f"sessionid={sid}; {self.cookie}".encode()),
+                ]
         elif route == ("GET", "/dashboard") and cookies.get("sessionid") in self.sessions:
             page, extra = b"<h1>Your bookings</h1>", [(b"cache-control", self.cache.encode())]
         elif route == ("POST", "/account/delete") and cookies.get("sessionid") in self.sessions:
@@ -535,3 +539,34 @@ def test_a_server_rendered_app_with_csrf_redirects_and_a_cookie_session(project,
         assert result.message.startswith("step 3 (dashboard): GET /dashboard is a logged-in response")
     else:
         assert [s["status"] for s in result.metrics["steps"]] == [200, 303, 200, 204]
+
+
+def test_a_session_cookie_without_httponly_fails_the_flow_naming_the_step_and_cookie(project):
+    """Before: flows never looked at Set-Cookie; the flow passed."""
+    site = FormSite("private, no-store", cookie="SameSite=Lax")
+    with http_server(site) as port:
+        result = run_check(project({"launch-gate.toml": FORM_FLOW.format(port=port)}), "smoke.signup")
+    assert result.outcome.value == "fail", result.message
+    assert result.message.startswith(
+        "step 2 (sign up): POST /signup: cookie sessionid lacks HttpOnly: a stolen or cross-site-sent cookie"
+    )
+    assert [s["status"] for s in result.metrics["steps"]] == [200, 303, 200, 204]  # the flow still ran out
+    assert site.users == {}
+
+
+def test_a_login_api_setting_an_insecure_session_cookie_fails_the_flows_that_log_in():
+    """The demo's `insecure-login-cookie`: /api/login sets `session` without Secure and HttpOnly."""
+    with demo.running(["insecure-login-cookie"]) as running:
+        results = gate(running)
+        tokens = set(running.site.tokens)
+        assert running.site.users == {}  # cleanup still ran
+    login = results["smoke.login"]
+    assert login.outcome.value == "fail", login.message
+    assert login.message.startswith(
+        "step 2 (log in): POST /api/login: cookie session lacks Secure, HttpOnly: a stolen or cross-site-sent"
+    )
+    assert results["smoke.signup"].message.startswith(
+        "cleanup 'log in to clean up': POST /api/login: cookie session lacks Secure, HttpOnly"
+    )
+    report = json.dumps([r.to_dict() for r in results.values()])
+    assert not any(t[:6] in report for t in tokens)

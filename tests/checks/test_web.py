@@ -4,8 +4,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from launch_gate.demo.site import APEX, CANONICAL, Edge
+from launch_gate.demo.site import APEX, CANONICAL, GOOD_HEADERS, Edge
 from launch_gate.results import Outcome
 from tests.conftest import run_check
 from tests.servers import http_server, tls_server
@@ -116,7 +118,7 @@ def test_an_unreachable_site_could_not_be_verified(project, check_id):
     ],
 )
 def test_cookie_attributes(cookie, problem):
-    from launch_gate.checks.web import cookie_problems
+    from launch_gate.cookies import cookie_problems
 
     found = cookie_problems(cookie)
     assert (found[0].split("lacks ")[1] if found else None) == problem
@@ -163,3 +165,238 @@ def test_cors_with_no_paths_to_probe_skips_rather_than_passes(project, edge):
     _, config = edge
     result = check(project, config + "[headers]\ncors-paths = []\n", "headers.cors")
     assert result.outcome is Outcome.SKIP
+
+
+def test_a_nameless_or_removed_cookie_never_shows_a_value_and_http_answers_need_no_secure():
+    from launch_gate.cookies import cookie_problems, response_cookie_problems
+
+    assert cookie_problems("s3cr3tvalue123") == ["cookie (a cookie with no name) lacks Secure, SameSite"]
+    assert cookie_problems("session=; Max-Age=0") == []  # a logout removing the cookie
+    assert cookie_problems("session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT") == []
+    assert cookie_problems("session=x; Expires=Fri, 01 Jan 2100 00:00:00 GMT") != []
+    assert response_cookie_problems(["sid=x; HttpOnly; SameSite=Lax"], "http://127.0.0.1:8000/") == []
+    assert response_cookie_problems(["sid=x; HttpOnly; SameSite=Lax"] * 2, "https://a.test/") == [
+        "cookie sid lacks Secure"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "links"),
+    [
+        ('<a href="/login">Log in</a>', ["https://www.example.test/login"]),
+        ('<a class="btn" href="/accounts/">Sign in</a><a href="/blog">Blog index</a>', ["https://www.example.test/accounts/"]),
+        ('<a href="/users/sign_in?next=/">Account</a>', ["https://www.example.test/users/sign_in?next=/"]),
+        ('<a href="https://auth.other.test/login">Log in</a><a href="/blog-intro">Blog intro</a>', []),
+        ('<a href="/login">Log in</a><a href="/login">Login</a>', ["https://www.example.test/login"]),
+    ],
+)  # fmt: skip
+def test_login_pages_are_found_among_the_home_pages_links(html, links):
+    from launch_gate.checks.web import login_links
+
+    assert login_links(f"<html><body>{html}</body></html>", f"https://{CANONICAL}/") == links
+
+
+def test_a_canonical_url_that_redirects_to_itself_fails_with_the_chain_and_headers_are_not_judged(
+    project, edge
+):
+    """Before: the random probe path passed domain.redirects and HSTS said "no header" on the redirect."""
+    app, config = edge
+    app.faults.add("home-loop")
+    result = check(project, config, "domain.redirects")
+    assert result.outcome is Outcome.FAIL, result.message
+    assert result.message.startswith(f"1 problem: https://{CANONICAL}/ redirects with no end (loop)")
+    assert f"https://{CANONICAL}/ (301) -> https://{CANONICAL}/" in result.message
+    for check_id in ("headers.hsts", "headers.security", "headers.cookies", "headers.cache"):
+        judged = check(project, config, check_id)
+        assert judged.outcome is Outcome.ERROR, (check_id, judged.message)
+        assert "could not judge" in judged.message
+        assert "redirects with no end (loop)" in judged.message
+        assert "no Strict-Transport-Security" not in judged.message
+
+
+def test_a_home_page_that_answers_500_fails_and_headers_say_they_could_not_judge(project, edge):
+    app, config = edge
+    app.faults.add("home-500")
+    result = check(project, config, "domain.redirects")
+    assert result.outcome is Outcome.FAIL, result.message
+    assert f"https://{CANONICAL}/ answers 500, not a 2xx page" in result.message
+    hsts = check(project, config, "headers.hsts")
+    assert hsts.outcome is Outcome.ERROR
+    assert (
+        hsts.message
+        == f"could not judge HSTS: https://{CANONICAL}/ answers 500, not a 2xx page (see domain.redirects)"
+    )
+
+
+def test_a_home_page_that_never_answers_is_could_not_verify_naming_the_url(project, edge):
+    app, config = edge
+    app.faults.add("home-hang")
+    config = config.replace("probe-timeout = 3", "probe-timeout = 1")
+    result = check(project, config, "domain.redirects")
+    assert result.outcome is Outcome.ERROR, result.message
+    assert result.message.startswith(
+        f"could not verify redirects: the home page GET https://{CANONICAL}/ did not answer"
+    )
+    for check_id in ("headers.hsts", "headers.cookies"):
+        judged = check(project, config, check_id)
+        assert judged.outcome is Outcome.ERROR, judged.message
+        assert judged.message.startswith("could not verify"), judged.message
+        assert f"GET https://{CANONICAL}/ did not answer" in judged.message
+
+
+def test_a_slow_home_page_fails_with_its_time(project, edge):
+    from launch_gate.demo.site import SLOW_HOME
+
+    app, config = edge
+    app.faults.add("home-slow")
+    result = check(project, config, "domain.redirects")
+    assert result.outcome is Outcome.FAIL, result.message
+    [finding] = result.findings
+    took = re.fullmatch(
+        rf"https://{re.escape(CANONICAL)}/ took (\d+\.\d) s \(budget 2 s, \[headers\] page-within\)",
+        finding.message,
+    )
+    assert took is not None, finding.message
+    assert float(took[1]) >= SLOW_HOME - 0.05
+
+
+class Relocated:
+    """A site whose canonical URL `/` redirects to `/en/` on the same host, the way many real sites do."""
+
+    def __init__(self, elsewhere: bool = False):
+        self.elsewhere = elsewhere
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await receive()
+        headers = [(b"content-type", b"text/html")]
+        if scope["path"] == "/":
+            target = b"https://other.test/en/" if self.elsewhere else b"/en/"
+            status, body, headers = 301, b"", [*headers, (b"location", target)]
+        else:
+            status, body = 200, b"<h1>Hello</h1>"
+            headers += [(k.encode(), v.encode()) for k, v in
+                        {**GOOD_HEADERS,
+                         "set-cookie": "sid=x; Secure; HttpOnly; SameSite=Lax"}.items()]  # fmt: skip
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.mark.parametrize(("elsewhere", "outcome"), [(False, Outcome.PASS), (True, Outcome.ERROR)])
+def test_headers_are_judged_on_the_page_a_same_site_redirect_ends_at(project, tmp_path, elsewhere, outcome):
+    with tls_server(Relocated(elsewhere), [CANONICAL], tmp_path) as (port, ca):
+        config = (
+            f'target = "https://{CANONICAL}/"\n[net]\nconnect-to = ["{CANONICAL}:443:127.0.0.1:{port}"]\n'
+            f'ca-bundle = "{ca}"\nprobe-timeout = 3\n'
+        )
+        results = {
+            c: check(project, config, c) for c in ("headers.hsts", "headers.security", "headers.cookies")
+        }
+    assert {r.outcome for r in results.values()} == {outcome}, {c: r.message for c, r in results.items()}
+    if elsewhere:
+        assert "redirects to another site" in results["headers.hsts"].message
+
+
+def test_an_insecure_session_cookie_set_by_the_linked_login_page_fails(project, edge):
+    """Before: headers.cookies judged the landing page only, and passed."""
+    app, config = edge
+    app.faults.add("insecure-login-cookie")
+    result = check(project, config, "headers.cookies")
+    assert result.outcome is Outcome.FAIL, result.message
+    assert result.message.startswith(
+        f"https://{CANONICAL}/login: cookie session lacks Secure, HttpOnly: a stolen or cross-site-sent cookie"
+    )
+    assert "anonymous" not in str([f.message for f in result.findings])  # the cookie's value
+
+
+def test_the_clean_edge_has_its_login_page_cookies_judged_too(project, edge):
+    app, config = edge
+    result = check(project, config, "headers.cookies")
+    assert result.outcome is Outcome.PASS, result.message
+    assert f"2 cookies on https://{CANONICAL}/, https://{CANONICAL}/login" in result.message
+    assert ("https", CANONICAL, "/login") in app.requests
+
+
+def _has_setting(name: str) -> bool:
+    from launch_gate.tables import HeadersTable
+
+    return name in HeadersTable.model_fields
+
+
+class Account:
+    """A site whose home page links no login page; /account sets a session cookie with no attributes."""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await receive()
+        status, headers = (
+            {"/": 200, "/account": 200}.get(scope["path"], 404),
+            [(b"content-type", b"text/html")],
+        )
+        if scope["path"] == "/account":
+            headers.append((b"set-cookie", b"sid=s3cr3t-value; Path=/"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"<h1>Hi</h1>"})
+
+
+@pytest.fixture
+def account(tmp_path):
+    with tls_server(Account(), [CANONICAL], tmp_path) as (port, ca):
+        yield (
+            f'target = "https://{CANONICAL}/"\n[net]\nconnect-to = ["{CANONICAL}:443:127.0.0.1:{port}"]\n'
+            f'ca-bundle = "{ca}"\nprobe-timeout = 3\n'
+        )
+
+
+def test_with_no_login_page_linked_the_pass_says_what_was_judged_and_how_to_add_pages(project, account):
+    result = check(project, account, "headers.cookies")
+    assert result.outcome is Outcome.PASS, result.message
+    assert result.message == (
+        f"0 cookies on https://{CANONICAL}/, all Secure and SameSite, session cookies HttpOnly "
+        "(no login page linked; list pages that set cookies in [headers] cookie-paths)"
+    )
+
+
+@pytest.mark.skipif(not _has_setting("cookie_paths"), reason="[headers] cookie-paths is not in tables.py yet")
+def test_cookies_set_on_configured_pages_are_judged_and_a_missing_page_cannot_be_judged(project, account):
+    result = check(project, account + '[headers]\ncookie-paths = ["/account"]\n', "headers.cookies")
+    assert result.outcome is Outcome.FAIL, result.message
+    assert result.message.startswith(
+        f"https://{CANONICAL}/account: cookie sid lacks Secure, SameSite, HttpOnly"
+    )
+    assert "s3cr3t" not in result.message
+    missing = check(project, account + '[headers]\ncookie-paths = ["/nowhere"]\n', "headers.cookies")
+    assert missing.outcome is Outcome.ERROR, missing.message
+    assert missing.message == (
+        f"could not judge the cookies of https://{CANONICAL}/nowhere ([headers] cookie-paths): it answered 404; "
+        "fix the path"
+    )
+
+
+@pytest.mark.skipif(not _has_setting("page_within"), reason="[headers] page-within is not in tables.py yet")
+def test_the_page_budget_is_a_setting(project, edge):
+    app, config = edge
+    app.delay = 0.3
+    slow = check(project, config + "[headers]\npage-within = 0.2\n", "domain.redirects")
+    fine = check(project, config + "[headers]\npage-within = 5\n", "domain.redirects")
+    assert slow.outcome is Outcome.FAIL, slow.message
+    assert "(budget 0.2 s, [headers] page-within)" in slow.message
+    assert fine.outcome is Outcome.PASS, fine.message
+    assert "answer 2xx within 5 s" in fine.message
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.text("abcdefghijklmnopqrstuvwxyz_-", max_size=12),
+    value=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/", min_size=6, max_size=40),
+    attributes=st.lists(st.sampled_from(["Secure", "HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=60"])),
+    equals=st.booleans(),
+)
+def test_a_cookies_value_never_reaches_a_message(name, value, attributes, equals):
+    from launch_gate.cookies import response_cookie_problems
+
+    header = "; ".join([f"{name}={value}" if equals else value, *attributes])
+    text = " ".join(response_cookie_problems([header], "https://www.example.test/login"))
+    assert not any(value[i : i + 6] in text for i in range(len(value) - 5)), text
