@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import NoReturn
 
@@ -108,20 +109,70 @@ def _report(args: argparse.Namespace) -> GateReport:
     return run_plan(plan, make_context(settings), args.phase)
 
 
-def _publish(report: GateReport, args: argparse.Namespace) -> None:
-    from launch_gate.report import github, json_report, markdown, sarif, terminal
+def shown(path: Path | str) -> str:
+    """A path as text that any terminal can print (a file name that is not UTF-8 keeps its bytes escaped)."""
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
-    terminal.write(report, sys.stdout)
-    if args.report_json:
-        json_report.write(report, args.report_json)
-    if args.sarif:
-        sarif.write(report, args.sarif)
-    if args.summary_md:
-        args.summary_md.parent.mkdir(parents=True, exist_ok=True)
-        args.summary_md.write_text(markdown.render(report), encoding="utf-8")
+
+def _write_reports(report: GateReport, args: argparse.Namespace) -> list[str]:
+    """Write every report asked for; what could not be written, as sentences."""
+    from launch_gate.report import json_report, markdown, sarif
+
+    def summary(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(markdown.render(report), encoding="utf-8")
+
+    def as_json(path: Path) -> None:
+        json_report.write(report, path)
+
+    def as_sarif(path: Path) -> None:
+        sarif.write(report, path)
+
+    wanted: list[tuple[str, Path | None, Callable[[Path], None]]] = [
+        ("JSON report (--report-json)", args.report_json, as_json),
+        ("SARIF (--sarif)", args.sarif, as_sarif),
+        ("Markdown summary (--summary-md)", args.summary_md, summary),
+    ]
+    problems = []
+    for what, path, write in wanted:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            problems.append(
+                f"could not write the {what} to {shown(path)}: {reason}. Fix the path or its folder."
+            )
+    return problems
+
+
+def _publish(report: GateReport, args: argparse.Namespace) -> int:
+    """The terminal report, then the files, then the verdict line: the last line is the whole truth."""
+    from launch_gate.report import github, terminal
+
+    sys.stdout.write(terminal.render(report, terminal.use_color(sys.stdout), verdict=False))
+    sys.stdout.flush()
+    problems = _write_reports(report, args)
+    code = int(report.exit_code)
+    if problems and code == ExitCode.READY:
+        code = ExitCode.REPORT_NOT_WRITTEN
     if github.in_actions(os.environ):
-        for line in github.publish(report):
-            print(line)
+        try:
+            for line in github.publish(report, exit_code=code):
+                print(line)
+        except OSError as exc:
+            problems.append(f"could not write GitHub Actions' step outputs or summary: {exc.strerror}.")
+            code = ExitCode.REPORT_NOT_WRITTEN if code == ExitCode.READY else code
+    for problem in problems:
+        print(f"launch-gate: {problem}", file=sys.stderr)
+    line = terminal.verdict_line(report)
+    if code == ExitCode.REPORT_NOT_WRITTEN:
+        count = f"{len(problems)} report" + ("s" if len(problems) > 1 else "")
+        line = line.replace("READY to launch:", f"NOT DONE: {count} could not be written;")
+        line = line.replace("(exit 0)", "(exit 3)")
+    print(line)
+    return code
 
 
 def _config_error(error: ConfigError) -> int:
@@ -131,8 +182,11 @@ def _config_error(error: ConfigError) -> int:
     text = scrub(str(error))
     print(f"launch-gate: configuration error: {text}", file=sys.stderr)
     if github.in_actions(os.environ):
-        github.write_outputs({"result": "config-error", "exit-code": str(int(ExitCode.USAGE))}, os.environ)
-        print(f"::error title=launch-gate configuration::{github._data(text)}")
+        with suppress(OSError):  # the error itself is the news; a missing outputs folder must not hide it
+            github.write_outputs(
+                {"result": "config-error", "exit-code": str(int(ExitCode.USAGE))}, os.environ
+            )
+        print(f"::error title=launch-gate configuration::{github.data(text)}")
     return ExitCode.USAGE
 
 
@@ -169,6 +223,24 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; never a traceback: an error of our own is a sentence, and so is a crash (exit 2)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("launch-gate: interrupted; nothing was decided.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: the deploy must not go ahead on it, nor show a traceback
+        from launch_gate.redact import scrub
+
+        print(
+            f"launch-gate: internal error, the gate could not decide ({type(exc).__name__}: {scrub(str(exc))}). "
+            "Please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return ExitCode.COULD_NOT_VERIFY
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "list":
@@ -183,5 +255,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = _report(args)
     except ConfigError as error:
         return _config_error(error)
-    _publish(report, args)
-    return report.exit_code
+    return _publish(report, args)

@@ -62,7 +62,8 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 class GateHttp(httpx.Client):
     """An httpx client bound to the target (relative URLs), through the gate's connect-to, nameservers and CA
     bundle, redirects not followed. Records each request's time by route (`timings`); the auth headers,
-    cookies and tokens it carries are kept out of every report."""
+    cookies and tokens it carries are kept out of every report; every Set-Cookie it receives is judged as
+    `headers.cookies` judges them (`cookie_problems`)."""
 
     def __init__(self, settings: Settings, secrets: set[str]) -> None:
         from launch_gate.net import http_options
@@ -77,6 +78,7 @@ class GateHttp(httpx.Client):
         )
         self.timings: dict[str, list[float]] = {}
         self.secrets = secrets  # the session's: every report is scrubbed of them
+        self.cookie_problems: list[str] = []  # weak Set-Cookie headers seen: the test errors at teardown
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         for name, value in request.headers.items():
@@ -88,9 +90,14 @@ class GateHttp(httpx.Client):
         finally:
             route = f"{request.method} {request.url.path}"
             self.timings.setdefault(route, []).append((time.perf_counter() - started) * 1000)
+        from launch_gate.cookies import response_cookie_problems
         from launch_gate.net.http import answer_secrets
 
         self.secrets.update(answer_secrets(response))
+        for problem in response_cookie_problems(response.headers.get_list("set-cookie"), str(request.url)):
+            line = f"{request.method} {request.url.path}: {problem}"
+            if line not in self.cookie_problems:
+                self.cookie_problems.append(line)
         return response
 
     def __repr__(self) -> str:

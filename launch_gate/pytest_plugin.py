@@ -120,13 +120,21 @@ def gate_env(pytestconfig: pytest.Config) -> GateEnv:
 @pytest.fixture
 def gate_http(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterator[GateHttp]:
     """An httpx.Client bound to the target through the gate's connect-to, nameservers and CA bundle;
-    `timings` holds each request's milliseconds by route; auth headers, cookies and tokens stay out of reports."""
+    `timings` holds each request's milliseconds by route; auth headers, cookies and tokens stay out of reports; a
+    weak Set-Cookie it receives (no Secure, SameSite or, on a session cookie, HttpOnly) errors the test."""
     from launch_gate.fixtures import GateHttp
 
     if not gate_settings.target:
         pytest.fail("gate_http needs a target: set `target` or pass --gate-target URL.", pytrace=False)
     with GateHttp(gate_settings, pytestconfig.stash[SECRETS]) as client:
         yield client
+    if client.cookie_problems:
+        pytest.fail(
+            "gate_http saw weak cookies: "
+            + "; ".join(client.cookie_problems)
+            + " (a stolen or cross-site-sent session cookie is a stolen session)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

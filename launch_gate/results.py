@@ -36,6 +36,7 @@ class ExitCode(enum.IntEnum):
     READY = 0
     FAILED = 1
     COULD_NOT_VERIFY = 2
+    REPORT_NOT_WRITTEN = 3  # the gate found it ready, but a report asked for could not be written
     USAGE = 4
 
 
@@ -116,9 +117,14 @@ class GateReport:
         outcomes = {r.outcome for r in self.results}
         if Outcome.FAIL in outcomes:
             return ExitCode.FAILED
-        if Outcome.ERROR in outcomes:
+        if Outcome.ERROR in outcomes or not self.checked_anything:
             return ExitCode.COULD_NOT_VERIFY
         return ExitCode.READY
+
+    @property
+    def checked_anything(self) -> bool:
+        """No READY without evidence: a gate whose every check was skipped has verified nothing."""
+        return any(r.outcome is not Outcome.SKIP for r in self.results)
 
     @property
     def verdict(self) -> str:

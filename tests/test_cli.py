@@ -61,10 +61,44 @@ def test_environment_flag_overrides_the_files(project):
     root = project({"pyproject.toml": NEEDS_DB})
     env = base_env(DATABASE_URL="postgres://db/app", DEBUG="1")
     assert run_cli("check", "--select", "env.debug", cwd=root, env=env).returncode == 1
-    assert (
-        run_cli("check", "--select", "env.debug", "--environment", "staging", cwd=root, env=env).returncode
-        == 0
+    staging = run_cli("check", "--select", "env.debug,env.required", "--environment", "staging", cwd=root, env=env)
+    assert staging.returncode == 0, staging.stdout
+    assert "SKIP   env.debug" in staging.stdout
+
+
+def test_a_gate_whose_every_check_was_skipped_is_not_ready(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    env = base_env(DEBUG="1")
+    done = run_cli("check", "--select", "env.debug", "--environment", "staging", cwd=root, env=env)
+    assert done.returncode == 2
+    assert "BLOCKED: nothing was checked, every check was skipped" in done.stdout
+
+
+def test_a_report_that_cannot_be_written_is_an_error_after_the_reports_not_a_traceback(project, tmp_path):
+    root = project({"pyproject.toml": NEEDS_DB})
+    (root / "a-directory").mkdir()
+    env = base_env(
+        DATABASE_URL="postgres://db/app", GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(tmp_path / "missing" / "out")
     )
+    done = run_cli(
+        "check", "--select", "env", "--report-json", "/dev/full", "--sarif", "a-directory",
+        "--summary-md", "s\udcff.md", cwd=root, env=env,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "could not write the JSON report (--report-json) to /dev/full: No space left" in done.stderr
+    assert "could not write the SARIF (--sarif) to a-directory: Is a directory" in done.stderr
+    assert "could not write GitHub Actions' step outputs" in done.stderr
+    assert done.stdout.splitlines()[-1].startswith("NOT DONE: 3 reports could not be written;")
+    assert done.stdout.splitlines()[-1].endswith("(exit 3)")
+
+
+def test_a_failed_gate_keeps_its_exit_code_when_a_report_cannot_be_written(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    done = run_cli("check", "--select", "env.required", "--report-json", "/dev/full", cwd=root)
+    assert done.returncode == 1
+    assert "could not write the JSON report" in done.stderr
+    assert done.stdout.splitlines()[-1].startswith("BLOCKED:")
 
 
 def test_json_report_lists_every_check_with_its_fields(project):

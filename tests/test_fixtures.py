@@ -182,3 +182,29 @@ def test_under_the_gate_smoke_flow_tests_are_post_deploy(pytester):
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] == 1
     assert outcomes["deselected"] >= 1
+
+
+LOGIN_TEST = """
+def test_log_in(gate_http, gate_user):
+    login = {"email": gate_user.email, "password": gate_user.password}
+    assert gate_http.post("/api/signup", json=login).status_code == 201
+    token = gate_http.post("/api/login", json=login).json()["token"]
+
+    @gate_user.cleanup
+    def delete_user():
+        gate_http.delete("/api/me", headers={"Authorization": f"Bearer {token}"})
+"""
+
+
+@pytest.mark.parametrize("faults", [[], ["insecure-login-cookie"]])
+def test_gate_http_judges_every_cookie_it_receives(pytester, faults):
+    pytester.makepyfile(test_login=LOGIN_TEST)
+    with demo.running(faults) as running:
+        result = pytester.runpytest_inprocess("--gate-config", str(running.config), "-p", "no:cacheprovider")
+        tokens = list(running.site.tokens)
+    if not faults:
+        result.assert_outcomes(passed=1)
+        return
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*gate_http saw weak cookies: POST /api/login: cookie session lacks Secure*"])
+    assert not any(token in result.stdout.str() for token in tokens)

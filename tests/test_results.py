@@ -23,8 +23,11 @@ def test_could_not_verify_exits_2_and_is_not_a_pass():
     assert report.verdict == "error"
 
 
-def test_an_empty_gate_is_ready():
-    assert GateReport("pre").exit_code == 0
+def test_no_ready_without_evidence_an_empty_or_all_skipped_gate_could_not_verify():
+    assert GateReport("pre").exit_code == 2
+    assert GateReport("pre", (result(Outcome.SKIP), result(Outcome.SKIP))).verdict == "error"
+    assert GateReport("pre", (result(Outcome.SKIP), result(Outcome.PASS))).exit_code == 0
+    assert GateReport("pre", (result(Outcome.SKIP), result(Outcome.WARN))).exit_code == 0
 
 
 def test_report_dict_has_every_check_field_and_the_summary():

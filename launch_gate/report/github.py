@@ -20,6 +20,11 @@ def in_actions(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
 
 
+def data(text: str) -> str:
+    """Text made safe for a workflow command's message."""
+    return _data(text)
+
+
 def _data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -60,10 +65,17 @@ def write_outputs(outputs: Mapping[str, str], environ: Mapping[str, str]) -> Non
         _append(target, "".join(f"{k}={v}\n" for k, v in outputs.items()))
 
 
-def publish(report: GateReport, environ: Mapping[str, str] | None = None, summary: bool = True) -> list[str]:
-    """Everything the Actions runner reads: returns the annotation lines to print on stdout."""
+def publish(
+    report: GateReport,
+    environ: Mapping[str, str] | None = None,
+    summary: bool = True,
+    exit_code: int | None = None,
+) -> list[str]:
+    """Everything the Actions runner reads: returns the annotation lines to print on stdout. `exit_code` is the
+    command's, where it differs from the report's (a report that could not be written)."""
     environ = os.environ if environ is None else environ
-    write_outputs({"result": report.verdict, "exit-code": str(int(report.exit_code))}, environ)
+    code = int(report.exit_code) if exit_code is None else exit_code
+    write_outputs({"result": report.verdict, "exit-code": str(code)}, environ)
     if summary and environ.get("GITHUB_STEP_SUMMARY"):
         _append(environ["GITHUB_STEP_SUMMARY"], markdown.render(report))
     return list(annotation_lines(report))

@@ -100,10 +100,13 @@ def verdict_line(report: GateReport) -> str:
     )
     if report.verdict == "ready":
         return f"READY to launch: {tally} (exit 0)"
+    if not report.checked_anything:
+        return f"BLOCKED: nothing was checked, every check was skipped: {tally} (exit {int(report.exit_code)})"
     return f"BLOCKED: {tally} (exit {int(report.exit_code)})"
 
 
-def render(report: GateReport, color: bool = False) -> str:
+def render(report: GateReport, color: bool = False, verdict: bool = True) -> str:
+    """The whole report; without `verdict`, all but its last line (the command writes the files first)."""
     width = max((len(r.id) for r in report.results), default=10)
     lines = [f"launch-gate · phase {report.phase} · {len(report.results)} checks", ""]
     for result in report.results:
@@ -111,7 +114,7 @@ def render(report: GateReport, color: bool = False) -> str:
     chart = latency_chart(latency_rows(report.results))
     if chart:
         lines += ["", "latency by route:", *chart]
-    lines += ["", verdict_line(report)]
+    lines += ["", verdict_line(report)] if verdict else [""]
     return "\n".join(lines) + "\n"
 
 
