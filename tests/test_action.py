@@ -87,10 +87,10 @@ def action_steps() -> list[str]:
 
 
 def test_no_expression_is_expanded_inside_a_run_script():
-    for step in action_steps():
-        if "run:" in step:
-            script = step.split("run:", 1)[1]
-            assert "${{" not in script, step
+    scripts = [step.split("run:", 1)[1] for step in action_steps() if "run:" in step]
+    assert len(scripts) >= 2  # setting up launch-gate's environment, then running it
+    for script in scripts:
+        assert "${{" not in script, script
 
 
 def test_every_input_reaches_the_script_through_env():

@@ -60,6 +60,7 @@ def test_an_async_check_that_hangs_is_an_error_too(project):
 
     [result] = run(settings(project, "timeout = 0.2\n"), [check("x.hang", hang)]).results
     assert result.outcome is Outcome.ERROR
+    assert result.message == "could not verify: no answer within 0.2 s (the timeout setting)"
 
 
 def test_checks_run_concurrently(project):
@@ -119,7 +120,7 @@ def test_a_select_prefix_that_matches_no_check_is_a_configuration_error(project)
 
 
 def test_a_prefix_matches_whole_id_segments_only(project):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="--select 'env.req' matches no check"):
         build_plan(settings(project), select=["env.req"])
 
 
