@@ -29,6 +29,7 @@ from launch_gate.mailbox import Mail, Mailbox, MailboxError, MailboxFactory, fir
 from launch_gate.mailproof import prove
 from launch_gate.net import dns_resolver, http_client, http_options
 from launch_gate.net.http import answer_secrets
+from launch_gate.redact import Redactor
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.tables import Flow, FlowStep
 
@@ -219,6 +220,13 @@ class FlowRun:
                 and not _STATIC.search(_shown(path))
             )
         )
+        unsendable = sorted(k for k, v in headers.items() if not (k + v).isascii())
+        if unsendable:  # a captured value or {env.X} with a character no HTTP header can carry
+            raise StepFailed(
+                Outcome.ERROR,
+                f"{what}: header {', '.join(unsendable)} is not ASCII once its templates are filled in, and "
+                "HTTP headers carry ASCII only; check the values it uses",
+            )
         try:
             response = await self.http.request(step.method, self.url(path), headers=headers, **body)
         except httpx.HTTPError as exc:
@@ -231,7 +239,9 @@ class FlowRun:
         expected = step.expect or list(range(200, 300))
         if response.status_code not in expected:
             want = ", ".join(map(str, step.expect)) if step.expect else "2xx"
-            snippet = " ".join(response.text[:SNIPPET].split())
+            # Redact, then cut: what the cut leaves must hold no piece of a secret (the runner's net is second).
+            whole = " ".join(response.text[: SNIPPET * 8].split())
+            snippet = Redactor(self.ctx.secrets).text(whole)[:SNIPPET]
             raise StepFailed(
                 Outcome.FAIL,
                 f"{what} answered {response.status_code} (expected {want})"

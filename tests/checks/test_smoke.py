@@ -570,3 +570,19 @@ def test_a_login_api_setting_an_insecure_session_cookie_fails_the_flows_that_log
     )
     report = json.dumps([r.to_dict() for r in results.values()])
     assert not any(t[:6] in report for t in tokens)
+
+
+def test_a_header_value_that_is_not_ascii_is_a_clear_error_naming_the_header_not_a_crash(project):
+    site = FormSite("private")
+    with http_server(site) as port:
+        root = project(
+            {
+                "launch-gate.toml": f'target = "http://127.0.0.1:{port}"\nenvironment = "staging"\n'
+                "[[smoke.flows.api.steps]]\npath = '/signup'\nheaders = { X-Api-Key = '{env.API_KEY}' }\n"
+            }
+        )
+        result = run_check(root, "smoke.api", {"API_KEY": "clé-secrète-0042"})
+    assert result.outcome.value == "error"
+    assert "header X-Api-Key is not ASCII" in result.message
+    assert "crashed" not in result.message
+    assert "secr" not in result.message
