@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -23,7 +24,12 @@ def split_list(value: object) -> object:
     if isinstance(value, str):
         stripped = value.strip()
         if stripped.startswith("["):
-            return json.loads(stripped)
+            try:
+                return json.loads(stripped)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    "starts with '[' but is not a JSON list: give a JSON list or comma-separated items"
+                ) from None
         return [part.strip() for part in stripped.split(",") if part.strip()]
     return value
 
@@ -35,7 +41,9 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 class Table(BaseModel):
     """A configuration table: kebab-case keys, unknown keys rejected."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=kebab, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=kebab, populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class Waiver(Table):
@@ -55,13 +63,26 @@ class EnvTable(Table):
     required: CommaList = Field(default_factory=list)
     example_file: str | None = None
     settings_class: str | None = None
+    python: str | None = (
+        None  # the app's interpreter (e.g. ".venv/bin/python"): settings-class is loaded there
+    )
+
+    @field_validator("python")
+    @classmethod
+    def _interpreter(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or not value.isprintable()):
+            raise ValueError("must be the path of the app's Python interpreter, e.g. '.venv/bin/python'")
+        return value
 
     @field_validator("required")
     @classmethod
     def _valid_names(cls, names: list[str]) -> list[str]:
-        bad = [n for n in names if not _ENV_NAME.match(n)]
+        bad = [str(i + 1) for i, n in enumerate(names) if not _ENV_NAME.match(n)]
         if bad:
-            raise ValueError(f"not an environment variable name: {', '.join(map(repr, bad))}")
+            raise ValueError(
+                f"item {', '.join(bad)} of {len(names)} is not an environment variable name (letters, digits "
+                "and _, not starting with a digit): list the variables' NAMES, never their values"
+            )
         return names
 
     @field_validator("settings_class")
@@ -91,8 +112,8 @@ class DepsTable(Table):
     locked: bool = False
     canary: str = "django==3.2"
     service: Literal["pypi", "osv"] = "pypi"
-    timeout: float = Field(default=600.0, gt=0)
-    request_timeout: int = Field(default=15, gt=0)
+    timeout: float = Field(default=600.0, gt=0, le=86_400)
+    request_timeout: int = Field(default=15, gt=0, le=3600)
     waivers: list[Waiver] = Field(default_factory=list)
 
     @field_validator("canary")
@@ -111,7 +132,7 @@ class NetTable(Table):
     nameservers: CommaList = Field(default_factory=list)  # HOST or HOST:PORT; default: the system's resolver
     connect_to: CommaList = Field(default_factory=list)  # HOST:PORT:TO_HOST:TO_PORT, as curl's --connect-to
     ca_bundle: str | None = None  # extra CA certificates (PEM) to trust, beside the system's
-    probe_timeout: float = Field(default=10.0, gt=0)  # seconds for one HTTP request or DNS lookup
+    probe_timeout: float = Field(default=10.0, gt=0, le=3600)  # seconds for one HTTP request or DNS lookup
 
     @field_validator("connect_to")
     @classmethod
@@ -119,11 +140,11 @@ class NetTable(Table):
         from launch_gate.errors import ConfigError
         from launch_gate.net.http import ConnectTo
 
-        for entry in value:
+        for number, entry in enumerate(value, 1):
             try:
                 ConnectTo.parse(entry)
             except ConfigError as exc:
-                raise ValueError(str(exc)) from None
+                raise ValueError(f"item {number}: {exc}") from None
         return value
 
     @field_validator("nameservers")
@@ -132,11 +153,14 @@ class NetTable(Table):
         from launch_gate.errors import ConfigError
         from launch_gate.net.dns import parse_nameserver
 
-        for entry in value:
+        ports = set()
+        for number, entry in enumerate(value, 1):
             try:
-                parse_nameserver(entry)
+                ports.add(parse_nameserver(entry)[1])
             except ConfigError as exc:
-                raise ValueError(str(exc)) from None
+                raise ValueError(f"item {number}: {exc}") from None
+        if len(ports) > 1:
+            raise ValueError("all nameservers must use the same port (dnspython asks them all on one port)")
         return value
 
 
@@ -158,16 +182,27 @@ class TlsTable(Table):
     """`[tool.launch-gate.tls]`: certificate expiry thresholds and extra hosts to check."""
 
     hosts: CommaList = Field(default_factory=list)  # besides the target's host and its apex/www twin
-    warn_days: int = Field(default=30, gt=0)
-    fail_days: int = Field(default=7, gt=0)
+    warn_days: int = Field(default=30, gt=0, le=3650)
+    fail_days: int = Field(default=7, gt=0, le=3650)
 
 
 class HeadersTable(Table):
-    """`[tool.launch-gate.headers]`: which origins may read responses cross-origin, where static assets are."""
+    """`[tool.launch-gate.headers]`: what the pages send: CORS, static assets, the pages that set cookies, and
+    the home page's time budget."""
 
     cors_origins: CommaList = Field(default_factory=list)  # e.g. ["https://app.coachly.app"]
     cors_paths: CommaList = Field(default_factory=lambda: ["/"])
     static_paths: CommaList = Field(default_factory=list)  # default: the scripts and styles the page links
+    cookie_paths: CommaList = Field(default_factory=list)  # pages that set cookies, besides linked login pages
+    page_within: float = Field(default=2.0, gt=0, le=600)  # seconds to end in a 2xx page
+
+    @field_validator("cookie_paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        bad = [str(n) for n, p in enumerate(value, 1) if not p.startswith(("/", "https://", "http://"))]
+        if bad:
+            raise ValueError(f"item {', '.join(bad)} must be a path such as /login or a whole http(s) URL")
+        return value
 
 
 _ROUTE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -200,8 +235,10 @@ class LatencyRoute(Table):
     @field_validator("path")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"must start with '/', got {value!r}")
+        if not value.startswith("/") or not value.isprintable():
+            raise ValueError(
+                "must be a path starting with '/', such as /api/health, without control characters"
+            )
         return value
 
 
@@ -228,6 +265,46 @@ class LatencyTable(Table):
     @classmethod
     def _names(cls, routes: dict[str, LatencyRoute]) -> dict[str, LatencyRoute]:
         return check_id_names(routes, "route")
+
+
+URL_SHAPE = (
+    "must be a whole http:// or https:// URL such as https://www.example.com, with a host, a port from 1 to "
+    "65535 if any, IPv6 addresses in [brackets], and no spaces or control characters"
+)
+
+
+def usable_url(value: str) -> bool:
+    """An http(s) URL that an HTTP client can actually use (not just one that looks like one)."""
+    import httpx
+
+    if not value.isprintable() or any(c.isspace() for c in value):
+        return False
+    if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        return False
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        return False
+    return bool(parts.hostname) and port != 0
+
+
+def _usable_path(path: str) -> bool:
+    if path.startswith("{"):
+        return path.isprintable()
+    if path.lower().startswith(("http://", "https://")):
+        return ("{" in path and path.isprintable()) or usable_url(path)
+    return path.startswith("/") and path.isprintable() and not any(c.isspace() for c in path)
+
+
+def _host_port(text: str) -> bool:
+    host, _, port = text.partition(":")
+    return (
+        re.fullmatch(r"[^:\s]+", host) is not None
+        and host.isprintable()
+        and (re.fullmatch(r"[0-9]{1,5}", port) is not None and 1 <= int(port) <= 65535)
+    )
 
 
 _CAPTURE = re.compile(r"^(json:.*|header:[A-Za-z0-9-]+|cookie:[^\s;=]+|body:.+|link(:.+)?|subject)$")
@@ -265,23 +342,27 @@ class FlowStep(Table):
     def _one_kind(self) -> FlowStep:
         if (self.path is None) == (self.email is None):
             raise ValueError("a step has either `path` (a request) or `email` (wait for a message)")
-        if self.path is not None and not self.path.startswith(("/", "https://", "http://", "{")):
-            raise ValueError(f"path must start with '/' or be a whole URL, got {self.path!r}")
+        if self.path is not None and not _usable_path(self.path):
+            raise ValueError(
+                "path must start with '/' (or be a whole http(s) URL, or a {template}), without spaces or "
+                "control characters"
+            )
         if self.json_body is not None and self.form is not None:
             raise ValueError("a step sends `json` or `form`, not both")
-        bad = [s for s in self.capture.values() if not _CAPTURE.match(s)]
+        bad = [name for name, source in self.capture.items() if not _CAPTURE.match(source)]
         if bad:
             raise ValueError(
                 f"capture {bad[0]!r} must be json:<field.path>, header:<name>, cookie:<name>, body:<regex>, "
                 "link, link:<part of the URL> or subject"
             )
-        for source in self.capture.values():
+        for name, source in self.capture.items():
             if source.startswith("body:"):
                 try:
                     re.compile(source[5:])
                 except re.error as exc:
                     raise ValueError(
-                        f"capture {source!r} is not a valid regular expression ({exc})"
+                        f"capture {name!r}: body:<regex> is not a valid regular expression ({exc.msg}"
+                        + (f" at position {exc.pos})" if exc.pos is not None else ")")
                     ) from None
         if any(not 100 <= s <= 599 for s in self.expect):
             raise ValueError("expect must be HTTP status codes (100-599)")
@@ -325,8 +406,10 @@ class MailboxTable(Table):
             raise ValueError("kind 'imap' needs `host`, `user` and `password-env` (the variable's name)")
         if self.password_env is not None and not _ENV_NAME.match(self.password_env):
             raise ValueError("password-env is the NAME of an environment variable, e.g. SMOKE_IMAP_PASSWORD")
-        if self.kind == "smtp" and not re.fullmatch(r"[^:\s]+:\d+", self.listen):
-            raise ValueError(f"listen must be HOST:PORT, got {self.listen!r}")
+        if self.kind == "smtp" and not _host_port(self.listen):
+            raise ValueError("listen must be HOST:PORT with a port from 1 to 65535, such as 127.0.0.1:2525")
+        if self.url is not None and not usable_url(self.url):
+            raise ValueError(f"url {URL_SHAPE}")
         return self
 
 
@@ -366,14 +449,14 @@ class SmokeTable(Table):
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[^@\s+]+@[^@\s]+\.[^@\s]+", value):
-            raise ValueError(f"must be an address without a tag, such as qa@yourapp.com, got {value!r}")
+            raise ValueError("must be an address without a tag, such as qa@yourapp.com")
         return value
 
     @field_validator("catch_all_domain")
     @classmethod
     def _domain(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", value):
-            raise ValueError(f"must be a domain such as qa.yourapp.com, got {value!r}")
+            raise ValueError("must be a domain such as qa.yourapp.com")
         return value
 
 

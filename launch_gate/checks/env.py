@@ -6,9 +6,13 @@ Values are never put in a message: a finding names the variable and, at most, a 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import re
+import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import typing
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,7 @@ from pydantic_settings import (
 )
 
 from launch_gate.checks import Check, Context
-from launch_gate.errors import ConfigError
+from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.redact import fingerprint
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 
@@ -47,9 +51,20 @@ TRUTHY = frozenset({"1", "true", "yes", "on", "y", "t"})
 
 
 def read_example_file(path: Path) -> list[str]:
-    """The variable names a dotenv-style example file declares (`KEY=value`, `export KEY=`, comments)."""
+    """The variable names a dotenv-style example file declares (`KEY=value`, `export KEY=`, comments).
+    A file that cannot be read, or is not UTF-8 (a UTF-16 file would declare nothing), could not be verified."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise CouldNotVerify(
+            f"cannot read the example file {shown(path)}: {exc.strerror or type(exc).__name__}."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise CouldNotVerify(
+            f"the example file {shown(path)} is not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
     names = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -65,13 +80,25 @@ def declared_names(ctx: Context) -> list[str]:
     names = list(table.required)
     if table.example_file:
         path = ctx.root / table.example_file
+        where = ctx.settings.where("env", "example-file")
         if not path.is_file():
-            raise ConfigError(
-                f"{ctx.settings.where('env', 'example-file')} names {table.example_file}, which does not exist "
-                f"in {ctx.root}; fix the path or remove the setting."
+            raise CouldNotVerify(
+                f"{where} names {shown(table.example_file)}, which is not a file in {shown(ctx.root)}; fix the "
+                "path or remove the setting."
             )
-        names.extend(read_example_file(path))
+        declared = read_example_file(path)
+        if not declared:
+            raise CouldNotVerify(
+                f"{where}: {shown(table.example_file)} declares no variable (no KEY=value line); list the "
+                "variables the deploy needs there, or remove the setting."
+            )
+        names.extend(declared)
     return list(dict.fromkeys(names))
+
+
+def shown(path: Path | str) -> str:
+    """A path as printable text (a file name that is not UTF-8 keeps its bytes escaped)."""
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _no_declared_names() -> Verdict:
@@ -188,27 +215,199 @@ def _load_class(ctx: Context, spec: str) -> type[BaseModel]:
     where = ctx.settings.where("env", "settings-class")
     try:
         with _importable_from(ctx.root):
-            obj = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"{where}: cannot import {spec} ({type(exc).__name__}: {exc}). "
-            "Fix the path, or run the gate from the project root."
+            module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        _not_found(where, spec, exc.name or "", sys.executable, here=True)
+    except Exception as exc:  # the user's module failed while importing: its message may hold values
+        raise CouldNotVerify(
+            f"{where}: importing {module_name} raised {type(exc).__name__}; fix the module, or run the gate "
+            "where the app itself runs."
         ) from None
+    obj = getattr(module, class_name, None)
+    if obj is None:
+        raise ConfigError(f"{where}: module {module_name} defines no {class_name}; fix the class name.")
     if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
         raise ConfigError(f"{where}: {spec} is not a pydantic model or pydantic-settings class.")
     return obj
 
 
+def _not_found(where: str, spec: str, missing: str, python: str, here: bool) -> typing.NoReturn:
+    """A module that cannot be found: the configured one (a misspelling), or a package it imports."""
+    module_name = spec.partition(":")[0]
+    if missing and (module_name == missing or module_name.startswith(missing + ".")):
+        raise ConfigError(
+            f"{where}: cannot import {spec}: there is no module {missing} for {python}. Fix the spelling "
+            "(module.path:ClassName, relative to the project root)."
+        )
+    fix = (
+        'Set `[env] python` to your app\'s interpreter (e.g. python = ".venv/bin/python"), so the class is '
+        "loaded there, or run `pytest --launch-gate` inside the app's environment."
+        if here
+        else "Install the app's dependencies in that environment."
+    )
+    raise CouldNotVerify(
+        f"{where}: cannot import {spec}: it imports the package {missing or '(unnamed)'}, which is not "
+        f"installed where the class is loaded ({python}). {fix}"
+    )
+
+
+_MARK = "@@launch-gate-settings-class@@ "
+# Run by the app's interpreter: imports the class, loads it from the environment and prints one JSON line of
+# problems (variable names, error types and messages with the variable's own value removed), never values.
+_PROBE = """
+import importlib, json, sys
+root, spec, mark = sys.argv[1], sys.argv[2], sys.argv[3]
+module_name, _, class_name = spec.partition(":")
+sys.path.insert(0, root)
+def say(**result):
+    sys.stdout.write("\\n" + mark + json.dumps(result) + "\\n")
+    sys.stdout.flush()
+    raise SystemExit(0)
+try:
+    module = importlib.import_module(module_name)
+except ModuleNotFoundError as exc:
+    say(status="module-not-found", name=exc.name or "")
+except Exception as exc:
+    say(status="import-failed", error=type(exc).__name__)
+cls = getattr(module, class_name, None)
+if cls is None:
+    say(status="no-class")
+try:
+    from pydantic import BaseModel, ValidationError
+except ImportError:
+    say(status="module-not-found", name="pydantic")
+if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+    say(status="not-a-model")
+config = dict(cls.model_config)
+naming = {
+    "prefix": str(config.get("env_prefix") or ""),
+    "delimiter": str(config.get("env_nested_delimiter") or "__"),
+    "case_sensitive": bool(config.get("case_sensitive")),
+    "aliases": {
+        name: (f.validation_alias if isinstance(f.validation_alias, str) else f.alias)
+        for name, f in cls.model_fields.items()
+    },
+}
+try:
+    cls()
+except ValidationError as exc:
+    errors = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in exc.errors(include_input=False)]
+    say(status="invalid", errors=errors, naming=naming)
+except Exception as exc:
+    say(status="crashed", error=type(exc).__name__)
+say(status="ok")
+"""
+
+
+def _naming(cls: type[BaseModel]) -> dict[str, Any]:
+    config: Any = cls.model_config
+    return {
+        "prefix": str(config.get("env_prefix", "") or ""),
+        "delimiter": str(config.get("env_nested_delimiter", "") or "__"),
+        "case_sensitive": bool(config.get("case_sensitive")),
+        "aliases": {
+            name: (f.validation_alias if isinstance(f.validation_alias, str) else f.alias)
+            for name, f in cls.model_fields.items()
+        },
+    }
+
+
+def _in_app_python(ctx: Context, spec: str) -> dict[str, Any]:
+    """Load the class with `[env] python` in a subprocess; its one line of JSON answer."""
+    from launch_gate.config import interpreter
+
+    where = ctx.settings.where("env", "python")
+    python = interpreter(ctx.settings)
+    if python is None:
+        raise ConfigError(f"{where}: no executable Python interpreter there; name your app's interpreter.")
+    try:
+        done = subprocess.run(
+            [str(python), "-c", _PROBE, str(ctx.root), spec, _MARK],
+            cwd=ctx.root,
+            env=dict(ctx.environ),
+            capture_output=True,
+            timeout=ctx.settings.timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CouldNotVerify(f"loading {spec} with {shown(python)} took longer than the timeout.") from None
+    except OSError as exc:
+        raise CouldNotVerify(f"cannot run {shown(python)} ({where}): {exc.strerror}.") from None
+    lines = [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.startswith(_MARK)]
+    try:
+        answer = json.loads(lines[-1][len(_MARK) :])
+    except (IndexError, json.JSONDecodeError):
+        answer = None
+    if not isinstance(answer, dict):
+        raise CouldNotVerify(
+            f"{shown(python)} ({where}) did not answer about {spec} (exit {done.returncode}); check that it "
+            "is a Python 3 interpreter that can import your app."
+        )
+    return answer
+
+
+def check_settings_class(ctx: Context) -> Verdict:
+    spec = ctx.settings.env.settings_class
+    if spec is None:
+        return Verdict.of(Outcome.SKIP, "no settings-class configured in [tool.launch-gate.env]")
+    if ctx.settings.env.python is None:
+        cls = _load_class(ctx, spec)
+        try:
+            reading(cls, ctx.environ)()
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False)
+            return _rejected(spec, [_validation_finding(_naming(cls), e, ctx.environ) for e in errors])
+        except Exception as exc:  # the user's class failed: its message may hold values
+            raise CouldNotVerify(
+                f"{spec} raised {type(exc).__name__} when loaded from the environment; fix the class."
+            ) from None
+        return Verdict.of(Outcome.PASS, f"{spec} loads from the environment")
+    return _judge(ctx, spec, _in_app_python(ctx, spec))
+
+
+def _judge(ctx: Context, spec: str, answer: Mapping[str, Any]) -> Verdict:
+    """The verdict on what the app's interpreter said about the class."""
+    from launch_gate.config import interpreter
+
+    where = ctx.settings.where("env", "settings-class")
+    python = shown(interpreter(ctx.settings) or "the app's interpreter")
+    status = answer.get("status")
+    if status == "ok":
+        return Verdict.of(Outcome.PASS, f"{spec} loads from the environment (with {python})")
+    if status == "invalid":
+        naming, errors = answer.get("naming") or {}, answer.get("errors") or []
+        return _rejected(spec, [_validation_finding(naming, e, ctx.environ) for e in errors])
+    if status == "module-not-found":
+        _not_found(where, spec, str(answer.get("name", "")), python, here=False)
+    if status == "no-class":
+        raise ConfigError(f"{where}: {spec.partition(':')[0]} defines no {spec.partition(':')[2]}.")
+    if status == "not-a-model":
+        raise ConfigError(f"{where}: {spec} is not a pydantic model or pydantic-settings class.")
+    what = "importing it" if status == "import-failed" else "loading it from the environment"
+    raise CouldNotVerify(f"{where}: {what} with {python} raised {answer.get('error', 'an error')}.")
+
+
+def _rejected(spec: str, findings: list[Finding]) -> Verdict:
+    return Verdict.of(
+        Outcome.FAIL,
+        f"{spec} rejects the environment ({len(findings)} problems): "
+        + "; ".join(f.message for f in findings),
+        findings,
+    )
+
+
 def env_var_for(cls: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     """The environment variable a pydantic-settings field is read from."""
-    config: Any = cls.model_config
-    prefix = str(config.get("env_prefix", "") or "")
-    delimiter = str(config.get("env_nested_delimiter", "") or "__")
-    field = cls.model_fields.get(str(loc[0])) if loc else None
-    head = (field.validation_alias or field.alias) if field is not None else None
-    parts = [str(head) if isinstance(head, str) else prefix + str(loc[0])] if loc else []
-    name = delimiter.join(parts + [str(p) for p in loc[1:]])
-    return name if config.get("case_sensitive") else name.upper()
+    return _variable(_naming(cls), loc)
+
+
+def _variable(naming: Mapping[str, Any], loc: Sequence[int | str]) -> str:
+    if not loc:
+        return ""
+    head = (naming.get("aliases") or {}).get(str(loc[0]))
+    first = str(head) if isinstance(head, str) else str(naming.get("prefix", "")) + str(loc[0])
+    name = str(naming.get("delimiter") or "__").join([first, *(str(p) for p in loc[1:])])
+    return name if naming.get("case_sensitive") else name.upper()
 
 
 def reading(cls: type[BaseModel], environ: Mapping[str, str]) -> type[BaseModel]:
@@ -234,27 +433,11 @@ def reading(cls: type[BaseModel], environ: Mapping[str, str]) -> type[BaseModel]
     return type(cls.__name__, (cls,), {"settings_customise_sources": classmethod(sources)})
 
 
-def check_settings_class(ctx: Context) -> Verdict:
-    spec = ctx.settings.env.settings_class
-    if spec is None:
-        return Verdict.of(Outcome.SKIP, "no settings-class configured in [tool.launch-gate.env]")
-    cls = _load_class(ctx, spec)
-    try:
-        reading(cls, ctx.environ)()
-    except ValidationError as exc:
-        findings = [_validation_finding(cls, err, ctx.environ) for err in exc.errors(include_input=False)]
-        return Verdict.of(
-            Outcome.FAIL,
-            f"{spec} rejects the environment ({len(findings)} problems): "
-            + "; ".join(f.message for f in findings),
-            findings,
-        )
-    return Verdict.of(Outcome.PASS, f"{spec} loads from the environment")
-
-
-def _validation_finding(cls: type[BaseModel], err: Mapping[str, Any], environ: Mapping[str, str]) -> Finding:
-    var = env_var_for(cls, tuple(err["loc"]))
-    message = str(err["msg"])
+def _validation_finding(
+    naming: Mapping[str, Any], err: Mapping[str, Any], environ: Mapping[str, str]
+) -> Finding:
+    var = _variable(naming, tuple(err.get("loc") or ()))
+    message = str(err.get("msg", "invalid"))
     value = environ.get(var)
     if value and len(value) >= 3:
         message = message.replace(value, "[redacted]")

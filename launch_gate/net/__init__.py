@@ -6,7 +6,10 @@ new deploy before DNS cut-over, or the bundled demo on loopback), and extra CA c
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from launch_gate.errors import ConfigError
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -15,6 +18,13 @@ if TYPE_CHECKING:
     from launch_gate.config import Settings
     from launch_gate.net.dns import Answer
     from launch_gate.net.http import HttpOptions
+
+
+def port_number(raw: str, shape: str) -> int:
+    """A TCP/UDP port written in ASCII digits, 1-65535; else a ConfigError saying `shape` (never `raw`)."""
+    if not re.fullmatch(r"[0-9]{1,5}", raw) or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"{shape}; a port is a number from 1 to 65535")
+    return int(raw)
 
 
 def http_options(settings: Settings) -> HttpOptions:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import dns.exception
 import dns.resolver
 
 from launch_gate.errors import ConfigError
+from launch_gate.net import port_number
 
 
 class Status(enum.StrEnum):
@@ -34,18 +36,28 @@ class Answer:
     detail: str = ""
 
 
+NAMESERVER_SHAPE = "an IP address with an optional port 1-65535, e.g. 1.1.1.1, 127.0.0.1:5353 or [::1]:5353"
+
+
 def parse_nameserver(text: str) -> tuple[str, int]:
-    """`1.1.1.1`, `127.0.0.1:5353` or `[::1]:5353`."""
-    host, port = text, 53
+    """`1.1.1.1`, `127.0.0.1:5353` or `[::1]:5353`; anything else is a ConfigError (which never echoes it)."""
+    raw: str | None = None
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else 53
+        host, close, rest = text[1:].partition("]")
+        if not close or (rest and not rest.startswith(":")):
+            raise ConfigError(f"a nameserver must be {NAMESERVER_SHAPE}")
+        raw = rest[1:] if rest else None
     elif text.count(":") == 1:
         host, _, raw = text.partition(":")
-        if not raw.isdigit():
-            raise ConfigError(f"nameserver {text!r} must be HOST or HOST:PORT, e.g. 127.0.0.1:5353")
-        port = int(raw)
-    return host, port
+    else:
+        host = text
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(
+            f"a nameserver must be {NAMESERVER_SHAPE} (an address: the resolver does not look names up)"
+        ) from None
+    return host, 53 if raw is None else port_number(raw, f"a nameserver must be {NAMESERVER_SHAPE}")
 
 
 def resolver(nameservers: Sequence[str] = (), timeout: float = 5.0) -> dns.asyncresolver.Resolver:

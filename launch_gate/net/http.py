@@ -20,6 +20,12 @@ import httpcore
 import httpx
 
 from launch_gate.errors import ConfigError
+from launch_gate.net import port_number
+
+CONNECT_TO_SHAPE = (
+    "a connect-to entry must be HOST:PORT:TO_HOST:TO_PORT, e.g. www.example.com:443:127.0.0.1:8443 "
+    "(an empty TO_HOST keeps the name: www.example.com:443::8443)"
+)
 
 
 @dataclass(frozen=True)
@@ -33,19 +39,16 @@ class ConnectTo:
 
     @classmethod
     def parse(cls, text: str) -> ConnectTo:
+        """Parse one entry; a malformed one is a ConfigError that describes the shape, never the entry."""
         parts = text.rsplit(":", 3) if not text.startswith("[") else []
         if (
             len(parts) != 4
             or not (parts[2] or parts[3])
-            or any(p and not p.isdigit() for p in (parts[1], parts[3]))
+            or any(not c.isprintable() or c.isspace() for c in text)
         ):
-            raise ConfigError(
-                f"connect-to entry {text!r} must be HOST:PORT:TO_HOST:TO_PORT, e.g. "
-                "www.example.com:443:127.0.0.1:8443 (an empty TO_HOST keeps the name: www.example.com:443::8443)"
-            )
-        return cls(
-            parts[0], int(parts[1]) if parts[1] else None, parts[2], int(parts[3]) if parts[3] else None
-        )
+            raise ConfigError(CONNECT_TO_SHAPE)
+        port, to_port = (port_number(p, CONNECT_TO_SHAPE) if p else None for p in (parts[1], parts[3]))
+        return cls(parts[0], port, parts[2], to_port)
 
     def matches(self, host: str, port: int) -> bool:
         return (not self.host or self.host.lower() == host.lower()) and (
