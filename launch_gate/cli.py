@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -106,7 +107,16 @@ def _report(args: argparse.Namespace) -> GateReport:
         overrides["secrets"] = {"base": args.base}
     settings = load_settings(config_file=args.config, overrides=overrides, flag_names=FLAG_NAMES)
     plan = build_plan(settings, args.phase, args.select)
-    return run_plan(plan, make_context(settings), args.phase)
+    report = run_plan(plan, make_context(settings), args.phase)
+    return replace(report, config=tuple(shown(_relative(path)) for path in settings.sources))
+
+
+def _relative(path: Path) -> Path:
+    """A configuration file as the user would name it: relative to where they ran the command, if inside."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def shown(path: Path | str) -> str:
@@ -195,7 +205,7 @@ def _list_checks(args: argparse.Namespace) -> int:
     from launch_gate.config import load_settings
 
     # The configured checks (smoke.<flow>, latency.<route>) come from the settings; a bad file is exit 4.
-    for check in all_checks(load_settings(config_file=args.config)):
+    for check in all_checks(load_settings(config_file=args.config, require_file=False)):
         print(f"{check.id:<24} {check.phase.value:<5} {check.summary}")
     return ExitCode.READY
 

@@ -142,6 +142,10 @@ class GatePlugin:
             raise pytest.UsageError(f"launch-gate: {error}") from None
         self.results: dict[str, CheckResult] = {}
 
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        read = ", ".join(str(path) for path in self.settings.sources) or "none"
+        return f"launch-gate: phase {self.phase}, configuration {read}"
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]

@@ -95,6 +95,7 @@ def load_settings_for(config: pytest.Config) -> Settings:
             config_file=Path(config_file) if config_file else None,
             overrides={"target": option(config, "target")},
             flag_names={"target": "--gate-target"},
+            require_file=gate_enabled(config),  # the gate needs one; fixtures alone can live on defaults
         )
     except ConfigError as error:
         raise pytest.UsageError(f"launch-gate: {error}") from None

@@ -111,6 +111,7 @@ class GateReport:
 
     phase: str
     results: tuple[CheckResult, ...] = field(default_factory=tuple)
+    config: tuple[str, ...] = ()  # the configuration files read, lowest precedence first
 
     @property
     def exit_code(self) -> ExitCode:
@@ -141,5 +142,6 @@ class GateReport:
             "result": self.verdict,
             "exit_code": int(self.exit_code),
             "summary": self.counts(),
+            "config": list(self.config),
             "checks": [r.to_dict() for r in self.results],
         }

@@ -27,7 +27,12 @@ def test_exit_1_when_a_required_variable_is_missing_and_0_once_set(project):
 
 
 def test_exit_2_when_a_check_could_not_verify(project):
-    root = project({"launch-gate.toml": '[env]\nsettings-class = "not_installed_pkg.settings:Settings"\n'})
+    root = project(
+        {
+            "launch-gate.toml": '[env]\nsettings-class = "app_cfg:Settings"\n',
+            "app_cfg.py": "import not_installed_pkg\n\n\nclass Settings:\n    pass\n",
+        }
+    )
     done = run_cli("check", "--phase", "pre", "--select", "env.settings-class", cwd=root)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "ERROR" in done.stdout
@@ -144,3 +149,23 @@ def test_list_names_the_configured_flows_and_routes_too(project):
 
 def test_version(project):
     assert run_cli("--version", cwd=project({})).stdout.strip() == f"launch-gate {__version__}"
+
+
+def test_no_configuration_is_exit_4_with_what_to_do_not_ready(project):
+    root = project({"app.py": "print('hello')\n"})
+    done = run_cli("check", cwd=root)
+    assert done.returncode == 4, done.stdout
+    assert "READY" not in done.stdout
+    assert "launch-gate.toml" in done.stderr
+    assert "--config" in done.stderr
+
+
+def test_the_report_says_which_configuration_it_read(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    (root / "sub").mkdir()
+    (root / ".git").mkdir()  # the repository's root: the search for configuration goes up to it
+    env = base_env(DATABASE_URL="postgres://db/app")
+    done = run_cli("check", "--select", "env.required", "--report-json", "r.json", cwd=root / "sub", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"config {root / 'pyproject.toml'}" in done.stdout.splitlines()[0]
+    assert json.loads((root / "sub" / "r.json").read_text())["config"] == [str(root / "pyproject.toml")]

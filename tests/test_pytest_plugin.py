@@ -63,10 +63,19 @@ def test_the_gate_passes_once_the_variable_is_set(gated, monkeypatch):
 
 
 def test_a_check_that_could_not_verify_is_an_error_not_a_failure(gated):
-    gated.makefile(".toml", **{"launch-gate": '[env]\nsettings-class = "missing_mod:Settings"\n'})
+    gated.makefile(".toml", **{"launch-gate": '[env]\nsettings-class = "app_cfg:Settings"\n'})
+    gated.makepyfile(app_cfg="import not_installed_pkg\n\n\nclass Settings:\n    pass\n")
     result = gated.runpytest("--launch-gate", "-k", "settings")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*could not verify*cannot import missing_mod:Settings*"])
+    result.stdout.fnmatch_lines(["*could not verify*not_installed_pkg*"])
+    result.stdout.fnmatch_lines(["launch-gate: phase all, configuration *launch-gate.toml"])
+
+
+def test_a_misspelled_settings_class_is_a_usage_error(gated):
+    gated.makefile(".toml", **{"launch-gate": '[env]\nsettings-class = "missing_mod:Settings"\n'})
+    result = gated.runpytest("--launch-gate", "-k", "settings")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*settings-class*"])
 
 
 def test_keyword_selection_applies_to_checks(gated):

@@ -152,12 +152,11 @@ async def _variant(
     return problems, errors
 
 
-PAGE_WITHIN = 2.0  # seconds: the seed target for common pages; `[headers] page-within` sets it
 
 
 def page_within(ctx: Context) -> float:
-    """The home page's time budget (read defensively until `[headers] page-within` exists everywhere)."""
-    return float(getattr(ctx.settings.headers, "page_within", PAGE_WITHIN))
+    """The home page's time budget, `[headers] page-within`."""
+    return ctx.settings.headers.page_within
 
 
 @dataclass(frozen=True)
@@ -413,8 +412,8 @@ def _cookie_findings(page: Page) -> list[str]:
 
 
 def cookie_paths(ctx: Context) -> list[str]:
-    """`[headers] cookie-paths` (read defensively until the setting exists everywhere)."""
-    return [str(p) for p in getattr(ctx.settings.headers, "cookie_paths", None) or ()]
+    """`[headers] cookie-paths`: pages that set cookies, besides the login pages the home page links."""
+    return list(ctx.settings.headers.cookie_paths)
 
 
 async def check_cookies(ctx: Context) -> Verdict:

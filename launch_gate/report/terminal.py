@@ -101,14 +101,18 @@ def verdict_line(report: GateReport) -> str:
     if report.verdict == "ready":
         return f"READY to launch: {tally} (exit 0)"
     if not report.checked_anything:
-        return f"BLOCKED: nothing was checked, every check was skipped: {tally} (exit {int(report.exit_code)})"
+        return (
+            f"BLOCKED: nothing was checked, every check was skipped: {tally} (exit {int(report.exit_code)})"
+        )
     return f"BLOCKED: {tally} (exit {int(report.exit_code)})"
 
 
 def render(report: GateReport, color: bool = False, verdict: bool = True) -> str:
     """The whole report; without `verdict`, all but its last line (the command writes the files first)."""
     width = max((len(r.id) for r in report.results), default=10)
-    lines = [f"launch-gate · phase {report.phase} · {len(report.results)} checks", ""]
+    count = f"{len(report.results)} check" + ("" if len(report.results) == 1 else "s")
+    read = f" · config {', '.join(report.config)}" if report.config else ""
+    lines = [f"launch-gate · phase {report.phase} · {count}{read}", ""]
     for result in report.results:
         lines.extend(result_lines(result, width, color))
     chart = latency_chart(latency_rows(report.results))

@@ -318,12 +318,6 @@ def test_the_clean_edge_has_its_login_page_cookies_judged_too(project, edge):
     assert ("https", CANONICAL, "/login") in app.requests
 
 
-def _has_setting(name: str) -> bool:
-    from launch_gate.tables import HeadersTable
-
-    return name in HeadersTable.model_fields
-
-
 class Account:
     """A site whose home page links no login page; /account sets a session cookie with no attributes."""
 
@@ -359,7 +353,6 @@ def test_with_no_login_page_linked_the_pass_says_what_was_judged_and_how_to_add_
     )
 
 
-@pytest.mark.skipif(not _has_setting("cookie_paths"), reason="[headers] cookie-paths is not in tables.py yet")
 def test_cookies_set_on_configured_pages_are_judged_and_a_missing_page_cannot_be_judged(project, account):
     result = check(project, account + '[headers]\ncookie-paths = ["/account"]\n', "headers.cookies")
     assert result.outcome is Outcome.FAIL, result.message
@@ -375,7 +368,6 @@ def test_cookies_set_on_configured_pages_are_judged_and_a_missing_page_cannot_be
     )
 
 
-@pytest.mark.skipif(not _has_setting("page_within"), reason="[headers] page-within is not in tables.py yet")
 def test_the_page_budget_is_a_setting(project, edge):
     app, config = edge
     app.delay = 0.3
