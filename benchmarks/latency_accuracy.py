@@ -51,8 +51,14 @@ class Server:
     records: list[tuple[float, float]] = field(default_factory=list)
     first: float | None = None
     port: int = 0
+    writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.writers.add(writer)
+        self.handlers.add(task)
         try:
             while True:
                 await reader.readuntil(b"\r\n\r\n")
@@ -72,6 +78,8 @@ class Server:
             pass
         finally:
             writer.close()
+            self.writers.discard(writer)
+            self.handlers.discard(task)
 
 
 @contextmanager
@@ -92,9 +100,21 @@ def serving(server: Server) -> Iterator[Server]:
     try:
         yield server
     finally:
-        loop.call_soon_threadsafe(made.close)
+        asyncio.run_coroutine_threadsafe(shut_down(made, server), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        loop.close()
+
+
+async def shut_down(made: asyncio.base_events.Server, server: Server) -> None:
+    """Stop listening, close every connection still open (a closed-model tool keeps its own open) and wait
+    for their handlers to return, so that no task is pending when the loop closes."""
+    made.close()
+    for writer in list(server.writers):
+        writer.close()
+    await asyncio.wait_for(asyncio.gather(*list(server.handlers), return_exceptions=True), 10)
+    await made.wait_closed()
+    await asyncio.sleep(0)  # the transports' connection_lost callbacks
 
 
 def figures(latencies_ms: list[float]) -> dict[str, float]:

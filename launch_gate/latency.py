@@ -3,8 +3,9 @@
 Each request is sent at its scheduled time whether or not earlier ones have answered (a new connection is
 opened when none is idle), so a stalled server shows up in the percentiles instead of slowing the client
 down: no coordinated omission. A request's latency runs from when it was sent to when its whole response
-was read. How late the client sent each request is kept too: a client that could not keep its rate makes
-the run inconclusive, never a pass.
+was read. How late the client sent each request is kept too, so that the verdict can allow for it
+(`launch_gate.checks.latency.judge`); a full garbage-collector pass, the longest stall a busy process
+gives its sends, is kept out of the burst (`collector_paused`).
 
 The client is a small HTTP/1.1 client on asyncio streams rather than httpx: its pool serialises connection
 management under concurrency (httpx #3215, httpcore #924) and adds per-request overhead that shows in a
@@ -15,13 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import math
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import httpcore
 
 from launch_gate.net.http import HttpOptions, first_address, is_address, ssl_context
 
@@ -54,7 +59,7 @@ class Summary:
     """What a burst measured, warm-up excluded. Times in milliseconds."""
 
     samples: int
-    errors: int
+    errors: int  # answered outside `ok`, or not answered
     p50: float
     p95: float
     p99: float
@@ -64,14 +69,31 @@ class Summary:
     sent_rate: float  # requests per second actually sent
     statuses: Mapping[int, int] = field(default_factory=dict)
     first_error: str | None = None
+    unanswered: int = 0  # no HTTP response at all: connection error, timeout, failed name lookup
+    answered_ms: tuple[float, ...] = ()  # latencies of the answered requests, sorted
+    first_unanswered: str | None = None
 
     @property
     def error_rate(self) -> float:
         return self.errors / self.samples if self.samples else 1.0
 
+    def error_rate_bounds(self) -> tuple[float, float]:
+        """The error rate if every unanswered request had been answered well, and if none had."""
+        if not self.samples:
+            return 1.0, 1.0
+        return (self.errors - self.unanswered) / self.samples, self.errors / self.samples
+
+    def bounds(self, q: float) -> tuple[float, float]:
+        """The q-th percentile if every unanswered request had been answered at once, and if never."""
+        none = self.unanswered
+        low = percentile([0.0] * none + list(self.answered_ms), q)
+        high = percentile([*self.answered_ms, *([math.inf] * none)], q)
+        return low, high
+
     def as_dict(self) -> dict[str, object]:
         return {
             "samples": self.samples, "errors": self.errors, "error_rate": round(self.error_rate, 4),
+            "unanswered": self.unanswered,
             "p50_ms": round(self.p50, 2), "p95_ms": round(self.p95, 2), "p99_ms": round(self.p99, 2),
             "max_ms": round(self.max, 2), "client_lag_p99_ms": round(self.lag_p99, 2),
             "rate": self.rate, "sent_rate": round(self.sent_rate, 2),
@@ -81,7 +103,9 @@ class Summary:
 def summarize(samples: list[Sample], warmup: float, rate: float, ok: range = range(200, 400)) -> Summary:
     measured = [s for s in samples if s.due >= warmup]
     failed = [s for s in measured if s.status is None or s.status not in ok]
+    unanswered = [s for s in measured if s.status is None]
     latencies = sorted(s.latency * 1000 for s in measured)
+    answered = tuple(sorted(s.latency * 1000 for s in measured if s.status is not None))
     lags = sorted(s.lag * 1000 for s in measured)
     span = (max(s.due + s.lag for s in measured) - min(s.due + s.lag for s in measured)) if measured else 0
     statuses: dict[int, int] = {}
@@ -92,7 +116,8 @@ def summarize(samples: list[Sample], warmup: float, rate: float, ok: range = ran
     return Summary(
         len(measured), len(failed), percentile(latencies, 50), percentile(latencies, 95),
         percentile(latencies, 99), latencies[-1] if latencies else math.nan, percentile(lags, 99), rate,
-        (len(measured) - 1) / span if span > 0 else 0.0, statuses, first,
+        (len(measured) - 1) / span if span > 0 else 0.0, statuses, first, len(unanswered), answered,
+        unanswered[0].error if unanswered else None,
     )  # fmt: skip
 
 
@@ -155,49 +180,114 @@ class Prober:
         )  # fmt: skip
         return _Connection(reader, writer)
 
-    async def _exchange(self, address: tuple[str, int]) -> int:
-        connection = self._idle.pop() if self._idle else await self._open(address)
+    def _send(self, connection: _Connection) -> None:
+        connection.writer.write(self.request)
+        connection.quick_ack()
+
+    async def _one(
+        self,
+        address: tuple[str, int],
+        connection: _Connection | None,
+        sent: float,
+        due: float,
+        lag: float,
+        timeout: float,
+    ) -> Sample:
+        """Finish one request: open a connection and send if none was idle at its time, then read the answer."""
         try:
-            connection.writer.write(self.request)
-            connection.quick_ack()
-            status, keep = await _read_response(connection.reader, self.method)
+            async with asyncio.timeout(timeout):
+                if connection is None:
+                    connection = await self._open(address)
+                    self._send(connection)
+                status, keep = await _read_response(connection.reader, self.method)
+        except TimeoutError:
+            if connection is not None:
+                connection.close()
+            return Sample(due, lag, timeout, None, f"no response within {timeout:g} s")
+        except (OSError, ssl.SSLError, ValueError, asyncio.IncompleteReadError) as exc:
+            if connection is not None:
+                connection.close()
+            return Sample(due, lag, time.perf_counter() - sent, None, f"{type(exc).__name__}: {exc}")
         except BaseException:
-            connection.close()
+            if connection is not None:
+                connection.close()
             raise
+        latency = time.perf_counter() - sent
         if keep:
             self._idle.append(connection)
         else:
             connection.close()
-        return status
+        return Sample(due, lag, latency, status)
 
     async def burst(self, rate: float, duration: float, timeout: float) -> list[Sample]:
-        """Every request of the burst, scheduled at `start + i / rate`."""
-        address = await self._address()
-        loop = asyncio.get_running_loop()
+        """Every request of the burst, scheduled at `start + i / rate`.
+
+        One scheduler sleeps until the next request is due and sends it then and there on an idle connection
+        (a task per request would first wait its turn on the loop); only the answer is awaited in a task.
+        """
         count = max(1, int(rate * duration))
-        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
-        start = loop.time() + 0.01
-
-        async def one(index: int) -> Sample:
-            due = index / rate
-            await asyncio.sleep(max(0.0, start + due - loop.time()))
-            async with in_flight:
-                sent = time.perf_counter()
-                lag = max(0.0, loop.time() - (start + due))
-                try:
-                    status = await asyncio.wait_for(self._exchange(address), timeout)
-                except TimeoutError:
-                    return Sample(due, lag, timeout, None, f"no response within {timeout:g} s")
-                except (OSError, ssl.SSLError, ValueError, asyncio.IncompleteReadError) as exc:
-                    return Sample(due, lag, time.perf_counter() - sent, None, f"{type(exc).__name__}: {exc}")
-                return Sample(due, lag, time.perf_counter() - sent, status)
-
         try:
-            return list(await asyncio.gather(*(one(i) for i in range(count))))
+            address = await self._address()
+        except (OSError, httpcore.ConnectError) as exc:
+            return [Sample(i / rate, 0.0, 0.0, None, f"{type(exc).__name__}: {exc}") for i in range(count)]
+        loop = asyncio.get_running_loop()
+        tasks: list[asyncio.Task[Sample]] = []
+        in_flight: set[asyncio.Task[Sample]] = set()
+        start = loop.time() + 0.01
+        try:
+            with collector_paused():
+                for index in range(count):
+                    due = index / rate
+                    wait = start + due - loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    while len(in_flight) >= MAX_IN_FLIGHT:  # the server holds them all: lateness shows it
+                        await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    connection = self._idle.pop() if self._idle else None
+                    sent = time.perf_counter()
+                    lag = max(0.0, loop.time() - (start + due))
+                    if connection is not None:
+                        self._send(connection)
+                    task = loop.create_task(self._one(address, connection, sent, due, lag, timeout))
+                    tasks.append(task)
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                return list(await asyncio.gather(*tasks))
         finally:
+            for task in tasks:
+                task.cancel()
             for connection in self._idle:
                 connection.close()
             self._idle.clear()
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the garbage collector's full passes from stalling the send schedule.
+
+    A full pass walks every object the process holds and holds the GIL meanwhile: a test run of this
+    project holds 114,000 (74 ms a pass; 270-460 ms on a 2-core machine with both cores busy), and one that
+    comes due during a burst makes every request due meanwhile late (`benchmarks/prober_lag.py`).
+    `gc.freeze()` moves what is alive now out of the collector's sight for the burst, so a pass walks only
+    what was made since; young-generation passes go on as usual. Bursts may overlap: the last to end
+    unfreezes.
+    """
+    global _pauses
+    with _pause_lock:
+        if _pauses == 0:
+            gc.freeze()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0:
+                gc.unfreeze()
 
 
 async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int, bool]:

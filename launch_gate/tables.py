@@ -193,7 +193,9 @@ class HeadersTable(Table):
     cors_origins: CommaList = Field(default_factory=list)  # e.g. ["https://app.coachly.app"]
     cors_paths: CommaList = Field(default_factory=lambda: ["/"])
     static_paths: CommaList = Field(default_factory=list)  # default: the scripts and styles the page links
-    cookie_paths: CommaList = Field(default_factory=list)  # pages that set cookies, besides linked login pages
+    cookie_paths: CommaList = Field(
+        default_factory=list
+    )  # pages that set cookies, besides linked login pages
     page_within: float = Field(default=2.0, gt=0, le=600)  # seconds to end in a 2xx page
 
     @field_validator("cookie_paths")
@@ -257,7 +259,7 @@ class LatencyTable(Table):
     p95_ms: float = Field(default=300.0, gt=0)
     p99_ms: float | None = Field(default=None, gt=0)
     error_rate: float = Field(default=0.01, ge=0, le=1)
-    max_lag_ms: float = Field(default=50.0, gt=0)  # client lateness (p99) above which a run is inconclusive
+    max_lag_ms: float = Field(default=50.0, gt=0)  # client lateness (p99) allowed before it is held against the figures
     baseline: str | None = None  # a previous JSON report: fail when p95 grew by more than `regression`
     regression: float = Field(default=0.25, gt=0)
 

@@ -66,7 +66,9 @@ def test_environment_flag_overrides_the_files(project):
     root = project({"pyproject.toml": NEEDS_DB})
     env = base_env(DATABASE_URL="postgres://db/app", DEBUG="1")
     assert run_cli("check", "--select", "env.debug", cwd=root, env=env).returncode == 1
-    staging = run_cli("check", "--select", "env.debug,env.required", "--environment", "staging", cwd=root, env=env)
+    staging = run_cli(
+        "check", "--select", "env.debug,env.required", "--environment", "staging", cwd=root, env=env
+    )
     assert staging.returncode == 0, staging.stdout
     assert "SKIP   env.debug" in staging.stdout
 
@@ -83,7 +85,9 @@ def test_a_report_that_cannot_be_written_is_an_error_after_the_reports_not_a_tra
     root = project({"pyproject.toml": NEEDS_DB})
     (root / "a-directory").mkdir()
     env = base_env(
-        DATABASE_URL="postgres://db/app", GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(tmp_path / "missing" / "out")
+        DATABASE_URL="postgres://db/app",
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(tmp_path / "missing" / "out"),
     )
     done = run_cli(
         "check", "--select", "env", "--report-json", "/dev/full", "--sarif", "a-directory",

@@ -206,5 +206,7 @@ def test_gate_http_judges_every_cookie_it_receives(pytester, faults):
         result.assert_outcomes(passed=1)
         return
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*gate_http saw weak cookies: POST /api/login: cookie session lacks Secure*"])
+    result.stdout.fnmatch_lines(
+        ["*gate_http saw weak cookies: POST /api/login: cookie session lacks Secure*"]
+    )
     assert not any(token in result.stdout.str() for token in tokens)

@@ -120,7 +120,7 @@ def test_a_select_prefix_that_matches_no_check_is_a_configuration_error(project)
 
 
 def test_a_prefix_matches_whole_id_segments_only(project):
-    with pytest.raises(ConfigError, match="--select 'env.req' matches no check"):
+    with pytest.raises(ConfigError, match=r"--select 'env\.req' matches no check"):
         build_plan(settings(project), select=["env.req"])
 
 
