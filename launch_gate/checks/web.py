@@ -152,8 +152,6 @@ async def _variant(
     return problems, errors
 
 
-
-
 def page_within(ctx: Context) -> float:
     """The home page's time budget, `[headers] page-within`."""
     return ctx.settings.headers.page_within
