@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import string
 import subprocess
 import sys
@@ -55,22 +54,25 @@ def _word(rng: random.Random, alphabet: str, size: int) -> str:
 
 
 def generate_tree(root: Path, files: int = 300, seed: int = 11) -> Path:
-    """Code-like files with planted secrets (and decoys) of many kinds, and one file of very long lines."""
+    """Code-like files with planted secrets (and decoys) of many kinds; .yaml files are valid YAML and .cfg
+    files valid INI, so detect-secrets' YAML and config transformers (and our handling of them) are timed."""
     rng = random.Random(seed)  # noqa: S311 (test data, not cryptography)
     alnum = string.ascii_letters + string.digits
-    planted = [
-        lambda: f'AWS_ACCESS_KEY_ID = "AKIA{_word(rng, string.ascii_uppercase + string.digits, 16)}"',
-        lambda: f'aws_secret_access_key = "{_word(rng, alnum + "/+", 40)}"',
-        lambda: f'STRIPE_KEY = "sk_{"live"}_{_word(rng, alnum, 24)}"',
-        lambda: f'token = "ghp_{_word(rng, alnum, 36)}"',
-        lambda: f'slack = "xoxb-{rng.randint(10**9, 10**10)}-{_word(rng, "abcdef0123456789", 24)}"',
-        lambda: f'password = "{_word(rng, alnum, 16)}"',
-        lambda: f"url = 'postgres://app:{_word(rng, alnum, 12)}@db.internal:5432/app'",
+    planted = [  # (key, value, trailing comment)
+        lambda: ("AWS_ACCESS_KEY_ID", f"AKIA{_word(rng, string.ascii_uppercase + string.digits, 16)}", ""),
+        lambda: ("aws_secret_access_key", _word(rng, alnum + "/+", 40), ""),
+        lambda: ("STRIPE_KEY", f"sk_{'live'}_{_word(rng, alnum, 24)}", ""),
+        lambda: ("token", f"ghp_{_word(rng, alnum, 36)}", ""),
+        lambda: ("slack", f"xoxb-{rng.randint(10**9, 10**10)}-{_word(rng, 'abcdef0123456789', 24)}", ""),
+        lambda: ("password", _word(rng, alnum, 16), ""),
+        lambda: ("url", f"postgres://app:{_word(rng, alnum, 12)}@db.internal:5432/app", ""),
         lambda: (
-            f'jwt = "eyJ{_word(rng, alnum, 20)}.eyJ{_word(rng, alnum, 30)}.{_word(rng, alnum + "-_", 43)}"'
+            "jwt",
+            f"eyJ{_word(rng, alnum, 20)}.eyJ{_word(rng, alnum, 30)}.{_word(rng, alnum + '-_', 43)}",
+            "",
         ),
-        lambda: f'digest = "{_word(rng, "0123456789abcdef", 40)}"',
-        lambda: f'api_key: "{_word(rng, alnum, 32)}"  # pragma: allowlist secret',
+        lambda: ("digest", _word(rng, "0123456789abcdef", 40), ""),
+        lambda: ("api_key", _word(rng, alnum, 32), "  # pragma: allowlist secret"),
     ]
     code = [
         lambda: f"def view_{rng.randint(0, 10**6)}(request, slug):",
@@ -79,9 +81,25 @@ def generate_tree(root: Path, files: int = 300, seed: int = 11) -> Path:
         lambda: f"    logger.info('booked %s', {rng.randint(0, 999)})",
         lambda: "",
     ]
+    settings = [  # plain settings lines for the YAML and INI files
+        lambda: ("timeout", str(rng.randint(1, 90)), ""),
+        lambda: ("template", "coach/profile.html", ""),
+        lambda: ("debug", "false", ""),
+    ]
     for index in range(files):
         suffix = rng.choice([".py", ".js", ".ts", ".yaml", ".json", ".cfg", ".md"])
-        lines = [rng.choice(planted)() if rng.random() < DENSITY else rng.choice(code)() for _ in range(400)]
+        if suffix in (".yaml", ".cfg"):
+            pairs = [rng.choice(planted if rng.random() < DENSITY else settings)() for _ in range(400)]
+            keyed = [(f"{key}_{n}", value, note) for n, (key, value, note) in enumerate(pairs)]
+            if suffix == ".yaml":
+                lines = ["app:", *(f"  {key}: {value}{note}" for key, value, note in keyed)]
+            else:
+                lines = ["[app]", *(f"{key} = {value}{note}" for key, value, note in keyed)]
+        else:
+            lines = [
+                '{} = "{}"{}'.format(*rng.choice(planted)()) if rng.random() < DENSITY else rng.choice(code)()
+                for _ in range(400)
+            ]
         path = root / f"src/pkg{index % 12}/module_{index}{suffix}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
@@ -99,8 +117,7 @@ def long_lines_tree(root: Path) -> Path:
 
 def run_detect_secrets(tree: Path, limit: float | None = None) -> tuple[float, Found | None]:
     """Seconds and findings; findings None when it did not finish within `limit`."""
-    exe = shutil.which("detect-secrets") or str(Path(sys.executable).parent / "detect-secrets")
-    command = [exe, "scan", "--all-files", "--no-verify"]
+    command = [sys.executable, "-m", "detect_secrets", "scan", "--all-files", "--no-verify"]
     started = time.perf_counter()
     try:
         done = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True, timeout=limit)

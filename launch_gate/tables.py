@@ -259,7 +259,9 @@ class LatencyTable(Table):
     p95_ms: float = Field(default=300.0, gt=0)
     p99_ms: float | None = Field(default=None, gt=0)
     error_rate: float = Field(default=0.01, ge=0, le=1)
-    max_lag_ms: float = Field(default=50.0, gt=0)  # client lateness (p99) allowed before it is held against the figures
+    max_lag_ms: float = Field(
+        default=50.0, gt=0
+    )  # client lateness (p99) allowed before it is held against the figures
     baseline: str | None = None  # a previous JSON report: fail when p95 grew by more than `regression`
     regression: float = Field(default=0.25, gt=0)
 

@@ -29,17 +29,8 @@ from launch_gate.checks import Check, Context
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.redact import fingerprint
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.placeholders import placeholder_kind
 
-_WORD = r"(?<![A-Za-z0-9]){}(?![A-Za-z0-9])"
-PLACEHOLDERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an <angle-bracket> template", re.compile(r"^\s*<[^<>]*>\s*$")),
-    ("a {template}", re.compile(r"^\s*\{\{?[^{}]*\}\}?\s*$")),
-    ("'your-…'", re.compile(r"(?i)(?:^|[^A-Za-z0-9])your[-_ ][A-Za-z]")),
-    ("a run of x's", re.compile(r"(?i)(?:^|[^A-Za-z0-9])x{3,}(?:[^A-Za-z0-9]|$)")),
-    ("'changeme'", re.compile(_WORD.format(r"(?i:change[-_ ]?me|replace[-_ ]?me)"))),
-    ("'TODO'", re.compile(_WORD.format(r"(?i:todo|fixme|tbd|placeholder|dummy)"))),
-    ("'example'", re.compile(_WORD.format(r"(?i:example)"))),
-)
 TEST_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Stripe test-mode key (sk_test_/pk_test_/rk_test_)", re.compile(r"(?<![A-Za-z0-9])[spr]k_test_\w")),
     ("a Razorpay test key (rzp_test_)", re.compile(r"(?<![A-Za-z0-9])rzp_test_\w")),
@@ -125,11 +116,6 @@ def check_required(ctx: Context) -> Verdict:
             findings,
         )
     return Verdict.of(Outcome.PASS, f"every required variable is set ({len(names)})")
-
-
-def placeholder_kind(value: str) -> str | None:
-    """Which placeholder shape a value has, or None for a value that looks real."""
-    return next((label for label, pattern in PLACEHOLDERS if pattern.search(value)), None)
 
 
 def check_placeholders(ctx: Context) -> Verdict:

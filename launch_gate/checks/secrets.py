@@ -1,12 +1,15 @@
 """Secret checks: the repository, what changed since a base, and the built client bundle.
 
-Findings show file, line, detector type and detect-secrets' SHA-1 of the secret (the id a waiver or
-`.secrets.baseline` uses), never the secret. Files that could not be scanned make the check an error.
+Findings show file, line, the detector types that found it and detect-secrets' SHA-1 of the secret (the id a
+waiver or `.secrets.baseline` uses), never the secret: one finding per secret per file, however many detectors
+found it. Placeholder values (`changeme`) are set aside and counted. Paths that could not be scanned (unreadable,
+a symlink loop, a symlink out of the project, which is never followed) make the check an error.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,8 +18,9 @@ from pathlib import Path
 from launch_gate.checks import Check, Context
 from launch_gate.errors import ConfigError
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.words import count
 from launch_gate.scan import sources
-from launch_gate.scan.engine import ScanReport, SecretHit, scan
+from launch_gate.scan.engine import NotScanned, ScanReport, SecretHit, scan
 from launch_gate.tables import Waiver
 
 DEFAULT_BASELINE = ".secrets.baseline"
@@ -64,42 +68,106 @@ def live_waivers(waivers: Iterable[Waiver], today: date) -> frozenset[str]:
     return frozenset(w.id.removeprefix("sha1:") for w in waivers if not w.expired(today))
 
 
-def _targets(ctx: Context, names: Iterable[str], skip: Iterable[Path] = ()) -> list[tuple[Path, str]]:
-    skipped = {p.resolve() for p in skip}
+def _targets(ctx: Context, listing: sources.Listing, skip: Iterable[Path] = ()) -> Targets:
+    """The files to scan as (path, printable name), and what cannot be scanned; [secrets] exclude applies
+    to both (listing an unreadable path there is how a project accepts not scanning it)."""
+    skipped = {os.path.normpath(os.path.relpath(p, ctx.root)) for p in skip}
     patterns = ctx.settings.secrets.exclude
-    return [
-        (ctx.root / name, name)
-        for name in names
-        if not sources.excluded(name, patterns) and (ctx.root / name).resolve() not in skipped
+    files = [
+        (ctx.root / name, sources.display(name))
+        for name in listing.files
+        if not sources.excluded(name, patterns) and os.path.normpath(name) not in skipped
     ]
+    unscannable = [
+        NotScanned(sources.display(name), reason)
+        for name, reason in listing.not_scanned
+        if not sources.excluded(name, patterns)
+    ]
+    return Targets(files, unscannable)
 
 
-def _hit_finding(hit: SecretHit) -> Finding:
-    return Finding(hit.type, file=hit.file, line=hit.line, fingerprint=f"sha1:{hit.hashed_secret}")
+@dataclass(frozen=True)
+class Targets:
+    files: list[tuple[Path, str]]
+    not_scanned: list[NotScanned]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One secret in one file, however many detectors found it: its first line and every detector's type."""
+
+    file: str
+    line: int
+    types: tuple[str, ...]
+    hashed_secret: str
+
+
+GENERIC = ("Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String")
+
+
+def one_per_secret(hits: Iterable[SecretHit]) -> list[Secret]:
+    """Hits grouped by (file, secret): detect-secrets reports a secret once per detector that finds it."""
+    groups: dict[tuple[str, str], list[SecretHit]] = {}
+    for hit in hits:
+        groups.setdefault((hit.file, hit.hashed_secret), []).append(hit)
+    secrets = []
+    for (file, hashed), group in groups.items():
+        # The provider's own detector names a secret best; the generic ones (keyword, entropy) come last.
+        types = sorted({h.type for h in group}, key=lambda t: (t in GENERIC, t))
+        secrets.append(Secret(file, min(h.line for h in group), tuple(types), hashed))
+    return sorted(secrets, key=lambda s: (s.file, s.line, s.types))
+
+
+def _finding(secret: Secret) -> Finding:
+    return Finding(
+        ", ".join(secret.types),
+        file=secret.file,
+        line=secret.line,
+        fingerprint=f"sha1:{secret.hashed_secret}",
+    )
+
+
+def _set_aside(placeholders: Sequence[SecretHit]) -> str:
+    if not placeholders:
+        return ""
+    number = len({(h.file, h.hashed_secret) for h in placeholders})
+    kinds = ", ".join(sorted({h.placeholder for h in placeholders if h.placeholder}))
+    return f"; {count(number, 'placeholder value')} set aside ({kinds})"
+
+
+def _counted(report: ScanReport, secrets: Sequence[Secret]) -> str:
+    distinct = len({s.hashed_secret for s in secrets})
+    places = f" in {count(len(secrets), 'place')}" if len(secrets) != distinct else ""
+    return f"{count(distinct, 'secret')}{places} in {count(len({s.file for s in secrets}), 'file')}"
 
 
 def judge(report: ScanReport, accepted: Accepted, scope: str, advice: str) -> Verdict:
-    """Fail on any secret not accepted; error when anything could not be scanned; else pass."""
-    secrets = [h for h in report.hits if not accepted.covers(h)]
+    """Fail on any secret not accepted; error when anything could not be scanned; else pass. A value the
+    placeholder rules recognise (`changeme`, `<your-key>`) is set aside and counted, not reported."""
+    pending = [h for h in report.hits if not accepted.covers(h)]
+    placeholders = [h for h in pending if h.placeholder]
+    secrets = one_per_secret(h for h in pending if not h.placeholder)
     unscanned = [Finding(f"not scanned: {n.reason}", file=n.file) for n in report.not_scanned]
-    counted = f"{report.files} files, {report.bytes / 1e6:.1f} MB" + (
-        f", {report.binary} binary skipped" if report.binary else ""
+    counted = (
+        f"{count(report.files, 'file')}, {report.bytes / 1e6:.1f} MB"
+        + (f", {report.binary} binary skipped" if report.binary else "")
+        + _set_aside(placeholders)
     )
     if secrets:
-        files = len({h.file for h in secrets})
         return Verdict.of(
             Outcome.FAIL,
-            f"{len(secrets)} secrets in {files} files of {scope} ({counted}). {advice}",
-            [*map(_hit_finding, secrets), *unscanned],
+            f"{_counted(report, secrets)} of {scope} ({counted}). {advice}",
+            [*map(_finding, secrets), *unscanned],
         )
     if unscanned:
         return Verdict.of(
             Outcome.ERROR,
-            f"could not verify: {len(unscanned)} files of {scope} could not be scanned; they are not counted as "
-            "clean. Raise [secrets] max-file-bytes or list them in [secrets] exclude.",
+            f"could not verify: {count(len(unscanned), 'path')} of {scope} could not be scanned ({counted}); they are "
+            "not counted as clean. Make them readable, raise [secrets] max-file-bytes for large files, or "
+            "list them in [secrets] exclude.",
             unscanned,
         )
-    accepted_count = len(report.hits) - len(secrets)
+    accepted_count = len({(h.file, h.hashed_secret) for h in report.hits if accepted.covers(h)})
     note = f"; {accepted_count} accepted by baseline or waiver" if accepted_count else ""
     return Verdict.of(Outcome.PASS, f"no secrets in {scope} ({counted}{note})")
 
@@ -118,14 +186,20 @@ def _accepted(ctx: Context) -> Accepted:
     )
 
 
-def _scan(ctx: Context, targets: Sequence[tuple[Path, str]], bundle: bool = False) -> ScanReport:
-    return scan(targets, bundle=bundle, max_bytes=ctx.settings.secrets.max_file_bytes)
+def _scan(ctx: Context, targets: Targets, bundle: bool = False) -> ScanReport:
+    report = scan(targets.files, bundle=bundle, max_bytes=ctx.settings.secrets.max_file_bytes)
+    report.not_scanned = sorted([*report.not_scanned, *targets.not_scanned], key=lambda n: n.file)
+    return report
+
+
+def _baseline_skip(ctx: Context) -> list[Path]:
+    path = baseline_path(ctx)
+    return [path] if path else []
 
 
 def check_repo(ctx: Context) -> Verdict:
-    names, from_git = sources.repo_files(ctx.root)
-    path = baseline_path(ctx)
-    report = _scan(ctx, _targets(ctx, names, [path] if path else []))
+    listing, from_git = sources.repo_files(ctx.root)
+    report = _scan(ctx, _targets(ctx, listing, _baseline_skip(ctx)))
     scope = "the repository" if from_git else "the project directory (not a git repository: every file)"
     verdict = judge(report, _accepted(ctx), scope, ROTATE)
     expired = [w for w in ctx.settings.secrets.waivers if w.expired(date.today())]
@@ -139,6 +213,31 @@ def check_repo(ctx: Context) -> Verdict:
     )
 
 
+FETCH_BASE = (
+    "To scan only what changed, make the base reachable: `git fetch origin {ref}` (in GitHub Actions, "
+    "actions/checkout with `fetch-depth: 0`), or fix --base / [secrets] base."
+)
+
+
+def _whole_repository(ctx: Context, base: sources.Base) -> Verdict:
+    """No diff to take: scan every file, and say why in the result (a pass becomes a warning when the base
+    was asked for and is missing, so nobody takes a full scan for the diff they asked for, or the reverse)."""
+    listing, from_git = sources.repo_files(ctx.root)
+    report = _scan(ctx, _targets(ctx, listing, _baseline_skip(ctx)))
+    if not from_git:
+        why = f"there is no git repository here to diff against base {base.ref} ({base.origin})"
+    elif base.ref == sources.ZERO_SHA:
+        return judge(report, _accepted(ctx), "the repository (a new branch: every file)", ROTATE)
+    else:
+        why = f"base {base.ref} ({base.origin}) was not found in this clone"
+    scope = "the whole repository" if from_git else "the project directory"
+    verdict = judge(report, _accepted(ctx), scope, ROTATE)
+    outcome = Outcome.WARN if verdict.outcome is Outcome.PASS else verdict.outcome
+    fix = FETCH_BASE.format(ref=base.ref.removeprefix("origin/")) if from_git else "Run it in a git clone."
+    message = f"{why}, so {scope} was scanned instead. {verdict.message} {fix}"
+    return Verdict.of(outcome, message, list(verdict.findings))
+
+
 def check_diff(ctx: Context) -> Verdict:
     base = sources.find_base(ctx.settings.secrets.base, ctx.environ)
     if base is None:
@@ -146,23 +245,18 @@ def check_diff(ctx: Context) -> Verdict:
             Outcome.SKIP, "no base to diff against: pass --base REF (secrets.repo scans everything anyway)."
         )
     changed = sources.changed_files(ctx.root, base)
-    path = baseline_path(ctx)
     if changed is None:
-        names, _ = sources.repo_files(ctx.root)
-        report = _scan(ctx, _targets(ctx, names, [path] if path else []))
-        scope = (
-            f"the repository (base {base.ref} from {base.origin} is not in this clone: scanned every file)"
-        )
-        return judge(report, _accepted(ctx), scope, ROTATE)
-    report = _scan(ctx, _targets(ctx, changed, [path] if path else []))
-    return judge(report, _accepted(ctx), f"{len(changed)} files changed since {base.ref}", ROTATE)
+        return _whole_repository(ctx, base)
+    report = _scan(ctx, _targets(ctx, changed, _baseline_skip(ctx)))
+    number = len(changed.files) + len(changed.not_scanned)
+    return judge(report, _accepted(ctx), f"{count(number, 'file')} changed since {base.ref}", ROTATE)
 
 
 def check_bundle(ctx: Context) -> Verdict:
     dirs = ctx.settings.secrets.bundle_dirs
     if not dirs:
         return Verdict.of(Outcome.SKIP, "no bundle-dirs configured in [tool.launch-gate.secrets].")
-    names, missing = sources.bundle_files(ctx.root, dirs)
+    listing, missing = sources.bundle_files(ctx.root, dirs)
     if missing:
         return Verdict.of(
             Outcome.ERROR,
@@ -170,7 +264,7 @@ def check_bundle(ctx: Context) -> Verdict:
             "before the gate runs, or fix [secrets] bundle-dirs.",
         )
     # Shipped to every visitor's browser: no pragma or baseline makes that acceptable; a waiver still can.
-    report = _scan(ctx, _targets(ctx, names), bundle=True)
+    report = _scan(ctx, _targets(ctx, listing), bundle=True)
     accepted = Accepted(waived=live_waivers(ctx.settings.secrets.waivers, date.today()))
     advice = "Anything in the bundle is public: move the secret to the server and rotate it."
     return judge(report, accepted, f"the client bundle ({', '.join(dirs)})", advice)

@@ -13,8 +13,11 @@ apply pragmas ourselves so a bundle scan can ignore them) and exposes two things
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import functools
 import io
+import itertools
 import math
 import re
 import threading
@@ -38,6 +41,9 @@ from detect_secrets.transformers import get_transformed_file
 from detect_secrets.types import NamedIO
 from detect_secrets.util.code_snippet import get_code_snippet
 from detect_secrets.util.filetype import FileType, determine_file_type
+
+# The gate's own placeholder rules (env.placeholders), so `changeme` is not a secret here either.
+from launch_gate.rules.placeholders import placeholder_kind
 
 NEVER = (
     "detect_secrets.filters.common.is_ignored_due_to_verification_policies",  # would call the provider's API
@@ -167,43 +173,52 @@ def guards(filetype: FileType = FileType.OTHER) -> tuple[Guard, ...]:
     return tuple(g for plugin in get_plugins() for g in _plugin_guards(plugin, filetype))
 
 
-def _line_numbers(text: str, offsets: Iterable[int]) -> Iterator[int]:
-    """1-based line numbers of sorted offsets, counting newlines once over the text."""
-    line, last = 1, 0
-    for offset in sorted(offsets):
-        line += text.count("\n", last, offset)
-        last = offset
-        yield line
+class _Joined:
+    """Lines joined into one searchable text, and the way back from an offset to a 1-based line number.
 
+    Lines may come with or without their newline (detect-secrets' transformers drop it) and may hold
+    newlines of their own (a YAML block scalar is one transformed line): numbers come from where each line
+    starts, never from counting newlines.
+    """
 
-def _anchored_lines(haystack: str, anchor: str) -> set[int]:
-    offsets = []
-    at = haystack.find(anchor)
-    while at != -1:
-        offsets.append(at)
-        at = haystack.find(anchor, at + 1)
-    return set(_line_numbers(haystack, offsets))
+    def __init__(self, lines: Iterable[str]) -> None:
+        parts = [line.removesuffix("\n") for line in lines]
+        self.starts = list(itertools.accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
+        self.text = "\n".join(parts)
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def lines_of(self, offsets: Iterable[int]) -> set[int]:
+        return {self.line_of(offset) for offset in offsets}
+
+    def anchored(self, anchor: str) -> set[int]:
+        offsets = []
+        at = self.text.find(anchor)
+        while at != -1:
+            offsets.append(at)
+            at = self.text.find(anchor, at + 1)
+        return self.lines_of(offsets)
 
 
 def candidate_lines(lines: Sequence[str], all_guards: Sequence[Guard]) -> dict[int, set[str]]:
     """The lines on which some detector could report something, each with the plugins that could."""
-    text = "".join(lines)
-    folded: str | None = None
+    joined = _Joined(lines)
+    folded: _Joined | None = None  # case-folded line by line: lower() may change a line's length
     anchored: dict[tuple[str, bool], set[int]] = {}  # several guards share anchors: find each once
     found: dict[int, set[str]] = {}
     for guard in all_guards:
         if guard.seek is not None:
-            numbers = set(_line_numbers(text, (m.start() for m in guard.seek.finditer(text))))
+            numbers = joined.lines_of(m.start() for m in guard.seek.finditer(joined.text))
         else:
             if guard.fold and folded is None:
-                folded = text.lower()  # lower() may change lengths, never newlines: lines are counted in it
+                folded = _Joined(line.lower() for line in lines)
+            haystack = folded if guard.fold and folded is not None else joined
             numbers = set()
             for anchor in guard.anchors:
                 key = (anchor, guard.fold)
                 if key not in anchored:
-                    anchored[key] = _anchored_lines(
-                        folded if guard.fold and folded is not None else text, anchor
-                    )
+                    anchored[key] = haystack.anchored(anchor)
                 numbers |= anchored[key]
         for number in numbers:
             plugins = found.get(number)
@@ -222,6 +237,7 @@ class Hit:
     line: int
     hashed_secret: str
     allowlisted: bool
+    placeholder: str | None = None  # the placeholder shape the value has (`changeme`), None for a real one
 
 
 def _analyze_lines(filename: str, lines: Sequence[str], candidates: dict[int, set[str]]) -> list[Hit]:
@@ -251,7 +267,8 @@ def _analyze_lines(filename: str, lines: Sequence[str], candidates: dict[int, se
                 ):
                     continue
                 allowed = bool(is_line_allowlisted(filename, line, snippet))
-                hits.append(Hit(secret.type, number, secret.secret_hash, allowed))
+                kind = placeholder_kind(secret.secret_value or "")
+                hits.append(Hit(secret.type, number, secret.secret_hash, allowed, kind))
     return hits
 
 
@@ -272,13 +289,14 @@ def analyze_bundle(filename: str, text: str) -> list[Hit]:
     configure()
     pieces: list[str] = []
     origin: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
+        line = line.removesuffix("\n")
         parts = _STATEMENT_END.split(line)
         pieces += [part + "\n" for part in parts]
         origin += [number] * len(parts)
     all_guards = guards(determine_file_type(filename))
     found = _analyze_lines(filename, pieces, candidate_lines(pieces, all_guards))
-    return _first_of_each([Hit(h.type, origin[h.line - 1], h.hashed_secret, h.allowlisted) for h in found])
+    return _first_of_each([dataclasses.replace(h, line=origin[h.line - 1]) for h in found])
 
 
 def analyze(filename: str, text: str) -> list[Hit]:
@@ -293,20 +311,25 @@ def analyze(filename: str, text: str) -> list[Hit]:
     hits: list[Hit] = []
     for eager in (False, True):
         lines = get_transformed_file(cast(NamedIO, _Named(text, filename)), use_eager_transformers=eager)
-        if lines is None:
+        if not lines:
             if eager:
                 break
-            lines = text.splitlines(keepends=True)
+            lines = split_lines(text)
         found = _analyze_lines(filename, lines, candidate_lines(lines, all_guards))
         hits = [h for h in found if not h.allowlisted]
         if hits:
             break
     if is_dotenv(filename):
         # detect-secrets misses unquoted values (`DB_PASSWORD=s3cr3t`): quote them and look again.
-        quoted = [_quote_dotenv(line) for line in text.splitlines(keepends=True)]
+        quoted = [_quote_dotenv(line) for line in split_lines(text)]
         found = _analyze_lines(filename, quoted, candidate_lines(quoted, all_guards))
         hits += [h for h in found if not h.allowlisted]
     return _first_of_each(hits)
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as detect-secrets reads them (a text-mode file): split at newlines only, never at \\f or U+2028."""
+    return io.StringIO(text, newline="\n").readlines()
 
 
 _DOTENV_LINE = re.compile(

@@ -1,7 +1,7 @@
 """Reads files and runs the detector on them, spread over processes when there is enough to scan.
 
 A file that cannot be read or is over the size limit is reported as not scanned, never as clean. Binary files
-(a NUL byte in the first 8 KiB) are counted and skipped, as detect-secrets skips them.
+(a NUL byte in the first 8 KiB, and not UTF-8) are counted and skipped, as detect-secrets skips them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class SecretHit:
     line: int
     type: str
     hashed_secret: str
+    placeholder: str | None = None  # the placeholder shape of the value (`changeme`): set aside, not a secret
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ def _detector_name(path: Path) -> str:
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def scan_file(path: Path, display: str, bundle: bool, max_bytes: int) -> ScanReport:
     report = ScanReport(files=1)
     try:
@@ -72,13 +81,13 @@ def scan_file(path: Path, display: str, bundle: bool, max_bytes: int) -> ScanRep
         report.not_scanned.append(NotScanned(display, f"unreadable ({exc.strerror or type(exc).__name__})"))
         return report
     report.bytes = len(data)
-    if b"\0" in data[:BINARY_PROBE]:
+    if b"\0" in data[:BINARY_PROBE] and not _is_utf8(data):  # detect-secrets reads any UTF-8 text
         report.binary = 1
         return report
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     analyze = detector.analyze_bundle if bundle else detector.analyze
     for hit in analyze(_detector_name(path), text):
-        report.hits.append(SecretHit(display, hit.line, hit.type, hit.hashed_secret))
+        report.hits.append(SecretHit(display, hit.line, hit.type, hit.hashed_secret, hit.placeholder))
     return report
 
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from launch_gate.checks.env import placeholder_kind, read_example_file
+from launch_gate.checks.env import read_example_file
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.results import Outcome
+from launch_gate.rules.placeholders import placeholder_kind
 from tests.conftest import run_check
 
 REQUIRED = '[env]\nrequired = ["DATABASE_URL", "SMTP_URL"]\n'

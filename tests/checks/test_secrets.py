@@ -1,7 +1,10 @@
 """The secrets checks on real git repositories with planted secrets, as a user runs them."""
 
 import json
+import os
+import shutil
 import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,10 +33,11 @@ def repo(project, files: dict[str, str], config: str = "") -> Path:
 
 
 def found(result: CheckResult) -> dict[str, set[str]]:
+    """Detector types per file (a finding lists every detector that found its secret)."""
     kinds: dict[str, set[str]] = {}
     for f in result.findings:
-        if f.file:
-            kinds.setdefault(f.file, set()).add(f.message)
+        if f.file and not f.message.startswith("not scanned"):
+            kinds.setdefault(f.file, set()).update(f.message.split(", "))
     return kinds
 
 
@@ -70,7 +74,7 @@ def test_pragma_allowlisted_lines_are_not_reported(project):
 
 def baseline_for(root: Path) -> dict:
     out = subprocess.run(
-        ["detect-secrets", "scan", "--no-verify"],
+        [sys.executable, "-m", "detect_secrets", "scan", "--no-verify"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -163,7 +167,7 @@ def test_diff_scan_finds_exactly_what_a_full_scan_finds_in_the_changed_files(pro
     (root / "launch-gate.toml").write_text(f'[secrets]\nbase = "{base}"\n')
     diff = run_check(root, "secrets.diff")
     full = run_check(root, "secrets.repo")
-    changed = set(PLANTED.files()) | {"app/ok.py"}
+    changed = set(PLANTED.files()) | {"app/ok.py", "launch-gate.toml"}  # the base's sha in it is hex entropy
     in_changed = {(f.file, f.line, f.message) for f in full.findings if f.file in changed}
     assert {(f.file, f.line, f.message) for f in diff.findings} == in_changed
     assert "old/legacy.py" in {f.file for f in full.findings}
@@ -175,7 +179,18 @@ def test_diff_scan_without_a_base_skips_and_with_a_missing_base_scans_everything
     assert run_check(root, "secrets.diff").outcome is Outcome.SKIP
     result = run_check(root, "secrets.diff", {"GITHUB_BASE_REF": "main"})  # origin/main does not exist here
     assert result.outcome is Outcome.FAIL
-    assert "not in this clone: scanned every file" in result.message
+    assert "base origin/main (the pull request's base (GITHUB_BASE_REF)) was not found" in result.message
+    assert "so the whole repository was scanned instead" in result.message
+
+
+def test_a_base_that_is_not_in_the_clone_is_named_with_the_fix(project):
+    root = repo(project, {"app/ok.py": "x = 1\n"}, '[secrets]\nbase = "nosuchref"\n')
+    result = run_check(root, "secrets.diff")
+    assert result.outcome is Outcome.WARN  # a full scan passed, but not the diff that was asked for
+    assert result.message.startswith("base nosuchref (the configured base) was not found in this clone")
+    assert "the whole repository was scanned instead. no secrets in the whole repository" in result.message
+    assert "`git fetch origin nosuchref`" in result.message
+    assert "fetch-depth: 0" in result.message
 
 
 def test_diff_scan_uses_pre_commit_push_refs(project):
@@ -186,7 +201,7 @@ def test_diff_scan_uses_pre_commit_push_refs(project):
     head = git("rev-parse", "HEAD", cwd=root).stdout.strip()
     result = run_check(root, "secrets.diff", {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": head})
     assert set(found(result)) == {"b.py"}
-    assert "1 files changed since" in result.message
+    assert "1 file changed since" in result.message
 
 
 MINIFIED = '!function(){var e={api:"/v1"};window.cfg=e}();var k="SECRET";/* pragma: allowlist secret */\n'
@@ -268,6 +283,7 @@ def test_the_pre_push_hook_blocks_a_push_that_adds_a_secret(project):
 def test_outside_git_every_file_is_scanned_except_tools_caches(project):
     secret = f'K = "{PLANTED.stripe_live}"\n'
     root = project({
+        "launch-gate.toml": "",
         "app.py": secret,
         ".pytest_cache/v/cache/lastfailed": secret,
         "node_modules/pkg/index.js": secret,
@@ -277,3 +293,139 @@ def test_outside_git_every_file_is_scanned_except_tools_caches(project):
     result = run_check(root, "secrets.repo")
     assert set(found(result)) == {"app.py"}
     assert "not a git repository: every file" in result.message
+
+
+def test_one_secret_found_by_several_detectors_is_one_finding_listing_them(project):
+    root = repo(project, {"app/settings.py": f'STRIPE_SECRET_KEY = "{PLANTED.stripe_live}"\n'})
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.FAIL
+    assert [(f.file, f.line, f.message) for f in result.findings] == [
+        ("app/settings.py", 1, "Stripe Access Key, Secret Keyword")
+    ]
+    assert result.message.startswith("1 secret in 1 file of the repository")
+
+
+def test_the_same_secret_in_two_files_is_one_secret_in_two_places(project):
+    line = f'STRIPE_SECRET_KEY = "{PLANTED.stripe_live}"\n'
+    result = run_check(repo(project, {"a.py": line, "b.py": line}), "secrets.repo")
+    assert len(result.findings) == 2
+    assert result.message.startswith("1 secret in 2 places in 2 files")
+
+
+def test_placeholder_values_are_set_aside_and_counted(project):
+    root = repo(project, {".env.example": "DATABASE_URL=postgres://user:changeme@localhost/db\n"})
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.PASS, result.message
+    assert "1 placeholder value set aside ('changeme')" in result.message
+
+
+def test_a_real_password_in_the_same_place_still_fails(project):
+    root = repo(project, {".env.example": f"DATABASE_URL=postgres://user:{PLANTED.env_password}@db/app\n"})
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.FAIL
+    assert "Basic Auth Credentials" in found(result)[".env.example"]
+    assert "placeholder" not in result.message
+
+
+def not_scanned(result: CheckResult) -> dict[str, str]:
+    return {f.file: f.message for f in result.findings if f.file and f.message.startswith("not scanned")}
+
+
+def write_bytes_name(root: Path, name: bytes, text: str) -> None:
+    with open(os.fsencode(root) + b"/" + name, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@pytest.mark.parametrize("check", ["secrets.repo", "secrets.diff"])
+def test_a_file_name_that_is_not_utf8_is_scanned_and_shown_escaped(project, check):
+    root = repo(project, {"a.py": "x = 1\n"}, '[secrets]\nbase = "HEAD"\n')
+    write_bytes_name(root, b"caf\xe9.py", f'STRIPE_SECRET_KEY = "{PLANTED.stripe_live}"\n')
+    commit_all(root)
+    (root / "launch-gate.toml").write_text('[secrets]\nbase = "HEAD~1"\n')
+    result = run_check(root, check)
+    assert result.outcome is Outcome.FAIL, result.message
+    assert set(found(result)) == {"caf\\xe9.py"}
+
+
+def test_a_symlink_loop_in_the_bundle_is_named_and_the_rest_is_scanned(project):
+    root = repo(project, {".gitignore": "dist/\n"}, '[secrets]\nbundle-dirs = ["dist"]\n')
+    (root / "dist" / "assets").mkdir(parents=True)
+    (root / "dist" / "assets" / "app.js").write_text(MINIFIED.replace("SECRET", "not-a-secret"))
+    (root / "dist" / "loop-a").symlink_to("loop-b")
+    (root / "dist" / "loop-b").symlink_to("loop-a")
+    (root / "dist" / "self").symlink_to(".")  # a directory loop: not walked into
+    result = run_check(root, "secrets.bundle")
+    assert result.outcome is Outcome.ERROR, result.message
+    assert not_scanned(result) == {
+        "dist/loop-a": "not scanned: a symlink loop",
+        "dist/loop-b": "not scanned: a symlink loop",
+    }
+    assert "2 paths of the client bundle (dist) could not be scanned (1 file," in result.message
+
+    (root / "dist" / "assets" / "app.js").write_text(MINIFIED.replace("SECRET", PLANTED.stripe_live))
+    result = run_check(root, "secrets.bundle")
+    assert result.outcome is Outcome.FAIL  # what could be scanned still counts
+    assert set(found(result)) == {"dist/assets/app.js"}
+    assert set(not_scanned(result)) == {"dist/loop-a", "dist/loop-b"}
+
+
+def test_a_symlink_loop_outside_git_is_named_not_a_crash(project, tmp_path_factory):
+    root = project({"launch-gate.toml": "", "app.py": "x = 1\n"})
+    (root / "loop").symlink_to("loop")
+    (root / ".venv").symlink_to(tmp_path_factory.mktemp("venv"))  # a tool's directory: not the project's
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.ERROR, result.message
+    assert not_scanned(result) == {"loop": "not scanned: a symlink loop"}
+
+
+def test_a_symlink_out_of_the_project_is_never_followed(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere") / "shadow"
+    outside.write_text(f'STRIPE_SECRET_KEY = "{PLANTED.stripe_live}"\n')
+    root = repo(project, {"app.py": "x = 1\n"})
+    (root / "shadow").symlink_to(outside)
+    (root / "etc").symlink_to(outside.parent)
+    (root / "inside.py").symlink_to("app.py")  # inside the project: followed
+    commit_all(root, "links")
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.ERROR, result.message  # nothing found, and not everything was scanned
+    assert not_scanned(result) == {
+        "etc": "not scanned: a symlink to outside the project, not followed",
+        "shadow": "not scanned: a symlink to outside the project, not followed",
+    }
+    assert "[secrets] exclude" in result.message
+    (root / "launch-gate.toml").write_text('[secrets]\nexclude = ["shadow", "etc"]\n')
+    assert run_check(root, "secrets.repo").outcome is Outcome.PASS
+
+
+CAN_DROP_PRIVILEGE = os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+@pytest.mark.skipif(not CAN_DROP_PRIVILEGE, reason="needs root and setpriv to take away root's read-anything")
+@pytest.mark.parametrize("git_repo", [True, False])
+def test_an_unreadable_directory_is_named_and_the_rest_is_scanned(project, git_repo):
+    files = {"app.py": f'STRIPE_SECRET_KEY = "{PLANTED.stripe_live}"\n', "locked/notes.py": "x = 1\n"}
+    root = repo(project, files) if git_repo else project({"launch-gate.toml": "", **files})
+    (root / "locked" / "new.py").write_text("y = 2\n")
+    (root / "locked").chmod(0)
+    try:
+        # Root reads anything; without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH it is held to the modes.
+        drop = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", sys.executable, "-m"]
+        done = subprocess.run(
+            [*command, "launch_gate", "check", "--select", "secrets.repo", "--report-json", "r.json"],
+            cwd=root,
+            env=base_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        (root / "locked").chmod(0o755)
+    assert "Traceback" not in done.stderr + done.stdout
+    report = json.loads((root / "r.json").read_text())
+    check = next(c for c in report["checks"] if c["id"] == "secrets.repo")
+    assert check["outcome"] == "fail", check["message"]  # what could be read was scanned
+    files = {f["file"]: f["message"] for f in check["findings"]}
+    assert files["app.py"] == "Stripe Access Key, Secret Keyword"
+    assert any(name.startswith("locked") and "Permission denied" in why for name, why in files.items())
