@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from launch_gate.results import CheckResult, Finding
 
@@ -125,35 +126,32 @@ def _secret_parts(value: str) -> list[str]:
     return [part for part in (url["userinfo"] or "", url["rest"]) if len(part) >= WINDOW]
 
 
-def _windows(secrets: Iterable[str]) -> frozenset[str]:
-    return frozenset(
-        part[i : i + WINDOW]
-        for secret in secrets
-        for part in _secret_parts(secret)
-        for i in range(len(part) - WINDOW + 1)
-    )
+def _windows_of(texts: Iterable[str]) -> set[str]:
+    return {text[i : i + WINDOW] for text in texts for i in range(len(text) - WINDOW + 1)}
 
 
 # The gate's own words: a secret that happens to contain "secret" must not turn `secrets.repo` into
-# `[redacted]s.repo`. A window is kept only where it lies wholly inside one of these words in the text.
+# `[redacted]s.repo`. A window found in one of these (or in the run's public words: check ids, the target's
+# host, a flow's throwaway address, also as a URL carries it) is no piece of a secret.
 VOCABULARY = (
     "launch-gate", "launch_gate", "redacted", "secrets", "settings", "environment", "production", "password",
     "session", "cookie", "token", "required", "placeholder", "configuration", "could not verify",
 )  # fmt: skip
 
 
-def _protected(text: str, vocabulary: re.Pattern[str] | None) -> list[tuple[int, int]]:
-    return [m.span() for m in vocabulary.finditer(text)] if vocabulary is not None else []
+def _windows(secrets: Iterable[str], vocabulary: Iterable[str]) -> frozenset[str]:
+    words = {*VOCABULARY, *vocabulary}
+    public = _windows_of({*words, *(quote(w, safe="") for w in words), *(quote_plus(w) for w in words)})
+    return frozenset(_windows_of(part for secret in secrets for part in _secret_parts(secret)) - public)
 
 
-def _covered(
-    text: str, windows: frozenset[str], vocabulary: re.Pattern[str] | None = None
-) -> list[tuple[int, int]]:
-    """The spans of `text` made of windows taken from a secret, merged (the gate's own words aside)."""
+def _covered(text: str, windows: frozenset[str]) -> list[tuple[int, int]]:
+    """The spans of `text` made of windows taken from a secret, merged."""
     spans: list[tuple[int, int]] = []
-    kept = _protected(text, vocabulary) if windows else []
+    if not windows:
+        return spans
     for i in range(len(text) - WINDOW + 1):
-        if text[i : i + WINDOW] in windows and not any(a <= i and i + WINDOW <= b for a, b in kept):
+        if text[i : i + WINDOW] in windows:
             if spans and spans[-1][1] >= i:
                 spans[-1] = (spans[-1][0], i + WINDOW)
             else:
@@ -179,9 +177,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = (), vocabulary: Iterable[str] = ()) -> None:
         unique = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
         self._secrets = sorted(unique, key=len, reverse=True)
-        self._windows = _windows(self._secrets)
-        words = sorted({*VOCABULARY, *vocabulary}, key=len, reverse=True)  # e.g. the run's check ids
-        self._vocabulary = re.compile("|".join(map(re.escape, words))) if words else None
+        self._windows = _windows(self._secrets, vocabulary)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], declared: Iterable[str] = ()) -> Redactor:
@@ -197,7 +193,7 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, f"[redacted {fingerprint(secret)}]")
         for _ in range(3):  # a marker can, in theory, complete a window of a secret made of marker characters
-            spans = _covered(text, self._windows, self._vocabulary)
+            spans = _covered(text, self._windows)
             if not spans:
                 break
             text = _cut(text, spans, "[redacted]")

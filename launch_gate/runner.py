@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from launch_gate.checks import Check, Context, all_checks
 from launch_gate.checks.env import read_example_file
@@ -143,9 +144,9 @@ def gate_secrets(settings: Settings, environ: Mapping[str, str]) -> set[str]:
     return environ_secrets(environ, declared)
 
 
-def redactor_for(settings: Settings, environ: Mapping[str, str], ids: Iterable[str] = ()) -> Redactor:
-    """The run's redactor; check ids are the gate's own words, never redacted as pieces of a secret."""
-    return Redactor(gate_secrets(settings, environ), vocabulary=ids)
+def redactor_for(settings: Settings, environ: Mapping[str, str], public: Iterable[str] = ()) -> Redactor:
+    """The run's redactor; `public` words (check ids, the target) are never taken for pieces of a secret."""
+    return Redactor(gate_secrets(settings, environ), vocabulary=public)
 
 
 def make_context(settings: Settings, environ: Mapping[str, str] | None = None) -> Context:
@@ -158,14 +159,16 @@ async def run_staged(
     """Every planned check, concurrently within each stage and stage after stage (latency bursts run alone,
     so the gate's own probes neither load the server nor delay the prober); results redacted, in plan order."""
     planned = list(plan)
-    ids = [p.check.id for p in planned]
-    redactor = redactor_for(ctx.settings, ctx.environ, ids)
+    # The run's public words (check ids, the target and its host) are never taken for pieces of a secret.
+    target = ctx.settings.target or ""
+    public = [*(p.check.id for p in planned), target, urlsplit(target).hostname or ""]
+    redactor = redactor_for(ctx.settings, ctx.environ, public)
     results: dict[int, CheckResult] = {}
 
     async def one(index: int) -> None:
         result = redactor.result(await run_one(planned[index], ctx))
         # and what the check learnt while running: generated passwords, captured tokens, an inbox's password
-        known = Redactor(ctx.secrets, [*ids, *ctx.public]) if ctx.secrets else None
+        known = Redactor(ctx.secrets, [*public, *ctx.public]) if ctx.secrets else None
         results[index] = known.result(result) if known is not None else result
         if done is not None:
             done(planned[index], results[index])

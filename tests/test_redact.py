@@ -104,3 +104,11 @@ def test_a_secret_made_of_the_gates_own_words_does_not_redact_them():
     text = "secrets.repo: no secrets in the repository; settings loaded"
     assert redactor.text(text) == text
     assert "app-se" not in redactor.text("token my-app-secret-sett (cut)")
+
+
+def test_public_words_inside_a_secret_link_stay_readable_elsewhere():
+    link = "https://www.example.test/confirm?email=lg-20261205-ab12%40example.test&token=Zq8vL2pW4nR6"
+    redactor = Redactor([link], vocabulary=["https://www.example.test", "lg-20261205-ab12@example.test"])
+    text = "ends at https://www.example.test/ as lg-20261205-ab12@example.test"
+    assert redactor.text(text) == text
+    assert "Zq8vL2" not in redactor.text(link[:-3])
