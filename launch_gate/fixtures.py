@@ -197,8 +197,9 @@ class GateMailbox:
             pytest.fail(f"the email {mail.subject!r}: " + "; ".join(problems), pytrace=False)
 
 
-def scrub_report(report: pytest.TestReport, secrets: set[str]) -> None:
-    """Replace every known secret (and fragment of one) in a report's failure text and captured sections."""
+def scrub_report(report: pytest.TestReport | pytest.CollectReport, secrets: set[str]) -> None:
+    """Replace every known secret (and every piece of one) in a report's failure text, captured sections and
+    user properties (what `record_property` puts in JUnit)."""
     from launch_gate.redact import Redactor
 
     redactor = Redactor(secrets)
@@ -211,6 +212,8 @@ def scrub_report(report: pytest.TestReport, secrets: set[str]) -> None:
         if clean != text:
             report.longrepr = clean
     report.sections = [(title, redactor.text(body)) for title, body in report.sections]
+    if isinstance(report, pytest.TestReport):
+        report.user_properties = [(name, redactor.text(str(value))) for name, value in report.user_properties]
 
 
 def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:

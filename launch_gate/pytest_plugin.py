@@ -212,6 +212,20 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A module that fails to import shows its error text: scrubbed like a test's."""
+    report = yield
+    secrets = collector.config.stash.get(SECRETS, None)
+    if secrets and report.longrepr is not None:
+        from launch_gate.fixtures import scrub_report
+
+        scrub_report(report, secrets)
+    return report
+
+
 class WarningScrubber:
     """A warning's text reaches the warnings summary: scrub it of the run's secrets first."""
 

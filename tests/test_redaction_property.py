@@ -237,6 +237,9 @@ def test_require_in_a_failed_assert(gate_env):
 def test_a_warning_with_a_token(gate_env):
     warnings.warn("retrying with " + gate_env.require("SHOP_API_KEY")[3:])
 
+def test_a_property_for_junit(gate_env, record_property):
+    record_property("key", gate_env.require("SHOP_API_KEY"))
+
 def test_printing_a_secret_named_variable():
     import os
     print("debug:", os.environ["STRIPE_SECRET_KEY"])
@@ -255,9 +258,16 @@ secrets = "off"
 """
 
 
+BROKEN_MODULE = """
+import os
+
+raise RuntimeError("bad key " + os.environ["SHOP_API_KEY"])
+"""
+
+
 def run_user_tests(pytester, monkeypatch, api_key: str, stripe: str) -> str:
     pytester.makepyprojecttoml(GATE_CONFIG)
-    pytester.makepyfile(test_user=USER_TESTS)
+    pytester.makepyfile(test_user=USER_TESTS, test_broken=BROKEN_MODULE)
     monkeypatch.setenv("SHOP_API_KEY", api_key)
     monkeypatch.setenv("STRIPE_SECRET_KEY", stripe)
     junit = Path(pytester.path, "junit.xml")
@@ -271,8 +281,9 @@ def run_user_tests(pytester, monkeypatch, api_key: str, stripe: str) -> str:
             "-p",
             "no:cacheprovider",
             f"--junitxml={junit}",
+            "--continue-on-collection-errors",
         )
-    result.assert_outcomes(failed=2, passed=3, skipped=7, warnings=1)
+    result.assert_outcomes(failed=2, passed=4, skipped=7, warnings=2, errors=1)
     output = "\n".join(result.outlines + result.errlines)
     assert "retrying with" in output
     assert "[redacted" in output
