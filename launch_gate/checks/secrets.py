@@ -3,7 +3,8 @@
 Findings show file, line, the detector types that found it and detect-secrets' SHA-1 of the secret (the id a
 waiver or `.secrets.baseline` uses), never the secret: one finding per secret per file, however many detectors
 found it. Placeholder values (`changeme`) are set aside and counted. Paths that could not be scanned (unreadable,
-a symlink loop, a symlink out of the project, which is never followed) make the check an error.
+a symlink loop, a symlink out of the project, which is never followed) make the check an error, and so does a
+scan of nothing (every file excluded, nothing tracked, an empty bundle directory): 0 files is not clean.
 """
 
 from __future__ import annotations
@@ -90,6 +91,25 @@ def _targets(ctx: Context, listing: sources.Listing, skip: Iterable[Path] = ()) 
 class Targets:
     files: list[tuple[Path, str]]
     not_scanned: list[NotScanned]
+
+
+def _nothing_scanned(ctx: Context, listing: sources.Listing, targets: Targets, empty: str) -> Verdict | None:
+    """A scan that read nothing proves nothing: could not verify, saying why nothing was scanned (`empty`:
+    why there was nothing to list), rather than "no secrets (0 files)"."""
+    if targets.files or targets.not_scanned:
+        return None
+    names = [*listing.files, *(name for name, _ in listing.not_scanned)]
+    left_out = sum(sources.excluded(name, ctx.settings.secrets.exclude) for name in names)
+    if left_out:
+        why = (
+            f"{ctx.settings.where('secrets', 'exclude')} leaves out "
+            f"{'the only file' if len(names) == 1 else f'all {len(names)} files'}; narrow it"
+        )
+    elif names:
+        why = "the only file is the secrets baseline"
+    else:
+        why = empty
+    return Verdict.of(Outcome.ERROR, f"could not verify: nothing was scanned: {why}.")
 
 
 @dataclass(frozen=True)
@@ -197,11 +217,20 @@ def _baseline_skip(ctx: Context) -> list[Path]:
     return [path] if path else []
 
 
+NOTHING_TRACKED = (
+    "git lists no files here (none committed or staged, and every other one is in .gitignore); add the "
+    "project's files"
+)
+NO_FILES = "the project directory holds no files"
+
+
 def check_repo(ctx: Context) -> Verdict:
     listing, from_git = sources.repo_files(ctx.root)
-    report = _scan(ctx, _targets(ctx, listing, _baseline_skip(ctx)))
+    targets = _targets(ctx, listing, _baseline_skip(ctx))
+    empty = _nothing_scanned(ctx, listing, targets, NOTHING_TRACKED if from_git else NO_FILES)
+    report = _scan(ctx, targets)
     scope = "the repository" if from_git else "the project directory (not a git repository: every file)"
-    verdict = judge(report, _accepted(ctx), scope, ROTATE)
+    verdict = empty or judge(report, _accepted(ctx), scope, ROTATE)
     expired = [w for w in ctx.settings.secrets.waivers if w.expired(date.today())]
     if not expired:
         return verdict
@@ -219,22 +248,30 @@ FETCH_BASE = (
 )
 
 
+def _sentence(text: str) -> str:
+    """`text` as a sentence of a longer message: capitalised, ending in a full stop."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _whole_repository(ctx: Context, base: sources.Base) -> Verdict:
     """No diff to take: scan every file, and say why in the result (a pass becomes a warning when the base
     was asked for and is missing, so nobody takes a full scan for the diff they asked for, or the reverse)."""
     listing, from_git = sources.repo_files(ctx.root)
-    report = _scan(ctx, _targets(ctx, listing, _baseline_skip(ctx)))
+    targets = _targets(ctx, listing, _baseline_skip(ctx))
+    empty = _nothing_scanned(ctx, listing, targets, NOTHING_TRACKED if from_git else NO_FILES)
+    report = _scan(ctx, targets)
     if not from_git:
         why = f"there is no git repository here to diff against base {base.ref} ({base.origin})"
     elif base.ref == sources.ZERO_SHA:
-        return judge(report, _accepted(ctx), "the repository (a new branch: every file)", ROTATE)
+        return empty or judge(report, _accepted(ctx), "the repository (a new branch: every file)", ROTATE)
     else:
         why = f"base {base.ref} ({base.origin}) was not found in this clone"
     scope = "the whole repository" if from_git else "the project directory"
-    verdict = judge(report, _accepted(ctx), scope, ROTATE)
+    verdict = empty or judge(report, _accepted(ctx), scope, ROTATE)
     outcome = Outcome.WARN if verdict.outcome is Outcome.PASS else verdict.outcome
     fix = FETCH_BASE.format(ref=base.ref.removeprefix("origin/")) if from_git else "Run it in a git clone."
-    message = f"{why}, so {scope} was scanned instead. {verdict.message} {fix}"
+    message = f"{why}, so {scope} was scanned instead. {_sentence(verdict.message)} {fix}"
     return Verdict.of(outcome, message, list(verdict.findings))
 
 
@@ -252,6 +289,21 @@ def check_diff(ctx: Context) -> Verdict:
     return judge(report, _accepted(ctx), f"{count(number, 'file')} changed since {base.ref}", ROTATE)
 
 
+def _holds(listing: sources.Listing, directory: str) -> bool:
+    """Whether the listing has anything (scannable or not) in `directory`."""
+    top = os.path.normpath(directory)
+    names = [*listing.files, *(name for name, _ in listing.not_scanned)]
+    return top == "." or any(
+        os.path.normpath(n) == top or os.path.normpath(n).startswith(top + "/") for n in names
+    )
+
+
+def _are_empty(dirs: Sequence[str]) -> str:
+    if len(dirs) == 1:
+        return f"bundle directory {dirs[0]} is empty"
+    return f"bundle directories {', '.join(dirs)} are empty"
+
+
 def check_bundle(ctx: Context) -> Verdict:
     dirs = ctx.settings.secrets.bundle_dirs
     if not dirs:
@@ -263,8 +315,19 @@ def check_bundle(ctx: Context) -> Verdict:
             f"could not verify: bundle directories {', '.join(missing)} do not exist; build the client bundle "
             "before the gate runs, or fix [secrets] bundle-dirs.",
         )
+    hollow = [d for d in dirs if not _holds(listing, d)]
+    if hollow:
+        return Verdict.of(
+            Outcome.ERROR,
+            f"could not verify: nothing was scanned: {_are_empty(hollow)}; build the client bundle before the "
+            "gate runs, or fix [secrets] bundle-dirs.",
+        )
+    targets = _targets(ctx, listing)
+    empty = _nothing_scanned(ctx, listing, targets, "the bundle directories hold no files")
+    if empty:
+        return empty
     # Shipped to every visitor's browser: no pragma or baseline makes that acceptable; a waiver still can.
-    report = _scan(ctx, _targets(ctx, listing), bundle=True)
+    report = _scan(ctx, targets, bundle=True)
     accepted = Accepted(waived=live_waivers(ctx.settings.secrets.waivers, date.today()))
     advice = "Anything in the bundle is public: move the secret to the server and rotate it."
     return judge(report, accepted, f"the client bundle ({', '.join(dirs)})", advice)

@@ -42,8 +42,9 @@ from detect_secrets.types import NamedIO
 from detect_secrets.util.code_snippet import get_code_snippet
 from detect_secrets.util.filetype import FileType, determine_file_type
 
-# The gate's own placeholder rules (env.placeholders), so `changeme` is not a secret here either.
-from launch_gate.rules.placeholders import placeholder_kind
+# The gate's own placeholder rules (env.placeholders), so `changeme` is not a secret here either; only a
+# value that is a placeholder as a whole, so `todo-Xk29…` still is.
+from launch_gate.rules.placeholders import whole_placeholder_kind
 
 NEVER = (
     "detect_secrets.filters.common.is_ignored_due_to_verification_policies",  # would call the provider's API
@@ -267,7 +268,7 @@ def _analyze_lines(filename: str, lines: Sequence[str], candidates: dict[int, se
                 ):
                     continue
                 allowed = bool(is_line_allowlisted(filename, line, snippet))
-                kind = placeholder_kind(secret.secret_value or "")
+                kind = whole_placeholder_kind(secret.secret_value or "")
                 hits.append(Hit(secret.type, number, secret.secret_hash, allowed, kind))
     return hits
 

@@ -188,7 +188,8 @@ def test_a_base_that_is_not_in_the_clone_is_named_with_the_fix(project):
     result = run_check(root, "secrets.diff")
     assert result.outcome is Outcome.WARN  # a full scan passed, but not the diff that was asked for
     assert result.message.startswith("base nosuchref (the configured base) was not found in this clone")
-    assert "the whole repository was scanned instead. no secrets in the whole repository" in result.message
+    assert "the whole repository was scanned instead. No secrets in the whole repository (" in result.message
+    assert ", 0.0 MB). To scan only what changed" in result.message
     assert "`git fetch origin nosuchref`" in result.message
     assert "fetch-depth: 0" in result.message
 
@@ -429,3 +430,49 @@ def test_an_unreadable_directory_is_named_and_the_rest_is_scanned(project, git_r
     files = {f["file"]: f["message"] for f in check["findings"]}
     assert files["app.py"] == "Stripe Access Key, Secret Keyword"
     assert any(name.startswith("locked") and "Permission denied" in why for name, why in files.items())
+
+
+def test_a_real_secret_containing_a_placeholder_word_is_reported_not_set_aside(project):
+    text = 'smtp_password = "todo-Xk29fLq8ZpR3vN7w"\nDB_PASSWORD=Your_Company_Pr0d!2024\nAPI_KEY=changeme\n'
+    result = run_check(repo(project, {".env": text}), "secrets.repo")
+    assert result.outcome is Outcome.FAIL, result.message
+    assert sorted(f.line for f in result.findings) == [1, 2]
+    assert "1 placeholder value set aside ('changeme')" in result.message
+
+
+@pytest.mark.parametrize("check", ["secrets.repo", "secrets.diff"])
+def test_a_repository_scan_that_excludes_every_file_could_not_be_verified(project, check):
+    config = '[secrets]\nexclude = ["*", "**"]\nbase = "nosuchref"\n'
+    root = repo(project, {"app/settings.py": f'STRIPE_KEY = "{PLANTED.stripe_live}"\n'}, config)
+    result = run_check(root, check)
+    assert result.outcome is Outcome.ERROR, result.message
+    assert (
+        "ould not verify: nothing was scanned: `[secrets] exclude` in launch-gate.toml leaves out all 3 files; "
+        "narrow it." in result.message
+    )
+    assert "0 files" not in result.message
+
+
+def test_a_repository_with_nothing_tracked_could_not_be_verified(project):
+    root = project({"launch-gate.toml": "", ".gitignore": "*\n"})
+    git("init", "-q", cwd=root)
+    result = run_check(root, "secrets.repo")
+    assert result.outcome is Outcome.ERROR, result.message
+    assert result.message.startswith("could not verify: nothing was scanned: git lists no files here")
+
+
+def test_an_empty_bundle_directory_could_not_be_verified(project):
+    root = repo(project, {"dist/app.js": "var a = 1;\n"}, '[secrets]\nbundle-dirs = ["dist", "build"]\n')
+    (root / "build" / "assets").mkdir(parents=True)  # created, never built into
+    result = run_check(root, "secrets.bundle")
+    assert result.outcome is Outcome.ERROR, result.message
+    assert "could not verify: nothing was scanned: bundle directory build is empty; " in result.message
+    assert "build the client bundle before the gate runs" in result.message
+
+
+def test_a_bundle_scan_that_excludes_every_file_could_not_be_verified(project):
+    config = '[secrets]\nbundle-dirs = ["dist"]\nexclude = ["dist"]\n'
+    root = repo(project, {"dist/app.js": "var a = 1;\n"}, config)
+    result = run_check(root, "secrets.bundle")
+    assert result.outcome is Outcome.ERROR, result.message
+    assert "leaves out the only file; narrow it." in result.message

@@ -4,6 +4,10 @@ detect-secrets treats differently, with a sample secret for every detector in ev
 detect-secrets runs in-process through its API (`scan_file` under `default_settings()`: every plugin, the
 default filters), on the same file. A difference is a finding one side has and the other has not; the one
 documented extra is ours on dotenv files (unquoted values, see `detector.is_dotenv`).
+
+Raw hits are not what users see: the check sets placeholder values aside. So what `judge` reports is
+compared too, on values that are placeholders as a whole (`changeme`, which may be set aside) and on real
+samples with a placeholder word attached (`todo-…`, which never may).
 """
 
 from __future__ import annotations
@@ -21,12 +25,20 @@ from detect_secrets.settings import default_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from launch_gate.checks.secrets import Accepted, judge
 from launch_gate.scan import detector
 from launch_gate.scan.engine import scan
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 Finding = tuple[str, str, int]  # type, hashed secret, line
+# Values that are placeholders as a whole; a finding of one of these (or of a piece of one) may be set aside.
+PURE = (
+    "changeme", "CHANGE_ME", "<your-key>", "xxxxxxxx", "sk_live_xxxxxxxx", "your-stripe-key", "example-key",
+    "TODO", "replace-me", "{{ SECRET }}", "dummy",
+)  # fmt: skip
+# Placeholder words a real secret may carry (`todo-Xk29…`): such a secret is never set aside.
+WORDS = ("todo", "TODO", "your_", "Your_Company_", "example", "xxx", "changeme", "FIXME", "dummy")
 
 
 def _w(rng: random.Random, alphabet: str, size: int) -> str:
@@ -74,6 +86,7 @@ SAMPLES: dict[str, Callable[[random.Random], str]] = {
     "stripe": lambda r: "sk_" + "live_" + _w(r, ALNUM, 24),
     "telegram": lambda r: f"{r.randint(10**8, 10**9)}:{_w(r, ALNUM, 35)}",
     "twilio": lambda r: "AC" + _w(r, string.ascii_lowercase + string.digits, 32),
+    "placeholder": lambda r: r.choice(PURE),
 }
 KEYS = (
     "password", "DB_PASSWORD", "api_key", "apiKey", "secret", "token", "STRIPE_SECRET_KEY", "auth",
@@ -87,6 +100,7 @@ PAIRED = {
     "ibm-cos": "cos_secret_access_key",
     "softlayer": "softlayer_api_key",
     "word": "password",
+    "placeholder": "password",
 }
 QUOTES = ("", '"', "'")
 SHAPES = (
@@ -128,9 +142,11 @@ def secret_lines(draw: st.DrawFn) -> str:
     keys = st.sampled_from(KEYS)
     key = draw(st.one_of(st.just(PAIRED[kind]), keys) if kind in PAIRED else keys)
     indent = draw(st.sampled_from(("", "  ", "    ", "\t")))
-    line = draw(st.sampled_from(SHAPES)).format(
-        k=key, q=draw(st.sampled_from(QUOTES)), v=SAMPLES[kind](rng), i=indent
-    )
+    value = SAMPLES[kind](rng)
+    if kind != "placeholder" and draw(st.integers(0, 3)) == 0:  # a real secret with a placeholder word on it
+        word, sep = draw(st.sampled_from(WORDS)), draw(st.sampled_from(("-", "_", "", ".")))
+        value = f"{word}{sep}{value}" if draw(st.booleans()) else f"{value}{sep}{word.rstrip('_')}"
+    line = draw(st.sampled_from(SHAPES)).format(k=key, q=draw(st.sampled_from(QUOTES)), v=value, i=indent)
     return indent + line
 
 
@@ -149,18 +165,38 @@ def documents(draw: st.DrawFn) -> tuple[str, str]:
     return draw(st.sampled_from(NAMES)), newline.join(lines) + draw(st.sampled_from((newline, "")))
 
 
-def theirs(name: str) -> set[Finding]:
-    """What `detect-secrets scan` reports for the file: one finding per (type, secret), its first line."""
-    first: dict[tuple[str, str], int] = {}
+def planted_placeholder(value: str) -> bool:
+    """Whether a detected value is a generated whole placeholder (or a piece of one): only these may be set
+    aside; every other value the generator plants is a real secret, placeholder word or not."""
+    core = value.strip(" \t\"'`,;")
+    return bool(core) and any(core.lower() in whole.lower() for whole in PURE)
+
+
+def theirs_valued(name: str) -> dict[Finding, str]:
+    """What `detect-secrets scan` reports for the file, one finding per (type, secret) at its first line,
+    each with the secret's value."""
+    first: dict[tuple[str, str], tuple[int, str]] = {}
     with default_settings():
         for secret in scan_file(name):
             key = (secret.type, secret.secret_hash)
-            first[key] = min(first.get(key, secret.line_number), secret.line_number)
-    return {(t, h, line) for (t, h), line in first.items()}
+            seen = first.get(key)
+            if seen is None or secret.line_number < seen[0]:
+                first[key] = (secret.line_number, secret.secret_value or "")
+    return {(t, h, line): value for (t, h), (line, value) in first.items()}
+
+
+def theirs(name: str) -> set[Finding]:
+    return set(theirs_valued(name))
 
 
 def ours(path: Path, name: str) -> set[Finding]:
     return {(h.type, h.hashed_secret, h.line) for h in scan([(path, name)]).hits}
+
+
+def reported(path: Path, name: str) -> set[str]:
+    """The hashes of the secrets the check reports (placeholders set aside), as `judge` words its findings."""
+    verdict = judge(scan([(path, name)]), Accepted(), "the file", "")
+    return {f.fingerprint.removeprefix("sha1:") for f in verdict.findings if f.fingerprint}
 
 
 def both(name: str, text: str) -> tuple[set[Finding], set[Finding]]:
@@ -179,12 +215,29 @@ def differences(name: str, text: str) -> tuple[set[Finding], set[Finding]]:
     return expected - found, found - expected
 
 
+def hidden(name: str, text: str) -> tuple[set[str], int]:
+    """(real secrets detect-secrets reports that the check does not, how many findings it set aside)."""
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        Path(tmp, name).write_bytes(text.encode())
+        expected, shown = theirs_valued(name), reported(Path(tmp, name), name)
+    real = {h for (_, h, _), value in expected.items() if not planted_placeholder(value)}
+    return real - shown, len({h for _, h, _ in expected} - shown)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_findings_equal_detect_secrets_own(document: tuple[str, str]) -> None:
     name, text = document
     missed, extra = differences(name, text)
     assert (missed, extra) == (set(), set())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_the_check_reports_every_real_secret_detect_secrets_reports(document: tuple[str, str]) -> None:
+    """Setting placeholders aside never hides a real secret, whatever placeholder word it carries."""
+    missing, _ = hidden(*document)
+    assert missing == set()
 
 
 def compose_file(stripe: str, aws: str) -> str:
@@ -236,7 +289,7 @@ def count(examples: int) -> None:
     """Print how many generated files differ, and by how many findings (for the notes, not for CI)."""
     from hypothesis import Phase
 
-    totals = {"files": 0, "differing": 0, "missed": 0, "extra": 0, "theirs": 0}
+    totals = {"files": 0, "differing": 0, "missed": 0, "extra": 0, "theirs": 0, "set_aside": 0, "hidden": 0}
 
     @settings(max_examples=examples, deadline=None, phases=[Phase.generate], database=None)
     @given(documents())
@@ -247,6 +300,9 @@ def count(examples: int) -> None:
         totals["differing"] += bool(missed or extra)
         totals["missed"] += len(missed)
         totals["extra"] += len(extra)
+        missing, set_aside = hidden(*document)
+        totals["hidden"] += len(missing)
+        totals["set_aside"] += set_aside
 
     tally()
     print(totals)
