@@ -45,12 +45,21 @@ class Sample:
 
 
 def percentile(ordered: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default); `ordered` is sorted."""
+    """Linear interpolation between closest ranks (numpy's default); `ordered` is sorted.
+
+    Infinite values (a request never answered, in a worst case) interpolate to infinity, never to `nan`:
+    `inf - inf` would make every comparison with a budget False. Exactly on a rank, that rank's value.
+    Only an empty list has no percentile (`nan`).
+    """
     if not ordered:
         return math.nan
     rank = (len(ordered) - 1) * q / 100
     low = math.floor(rank)
     high = min(low + 1, len(ordered) - 1)
+    if rank == low or ordered[low] == ordered[high]:
+        return ordered[low]
+    if math.isinf(ordered[high]):
+        return ordered[high]
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
@@ -72,6 +81,7 @@ class Summary:
     unanswered: int = 0  # no HTTP response at all: connection error, timeout, failed name lookup
     answered_ms: tuple[float, ...] = ()  # latencies of the answered requests, sorted
     first_unanswered: str | None = None
+    unanswered_ms: tuple[float, ...] = ()  # how long each unanswered request was waited for, sorted
 
     @property
     def error_rate(self) -> float:
@@ -84,10 +94,18 @@ class Summary:
         return (self.errors - self.unanswered) / self.samples, self.errors / self.samples
 
     def bounds(self, q: float) -> tuple[float, float]:
-        """The q-th percentile if every unanswered request had been answered at once, and if never."""
-        none = self.unanswered
-        low = percentile([0.0] * none + list(self.answered_ms), q)
-        high = percentile([*self.answered_ms, *([math.inf] * none)], q)
+        """The q-th percentile if every unanswered request had been answered the moment it was given up on,
+        and if never.
+
+        A request that got no answer within the time it was waited for (the timeout, or until its connection
+        failed) would have taken at least that long: that is its latency's lower bound, not 0. So timeouts
+        over a budget are evidence of a failure; a connection refused at once leaves the figure in doubt.
+        Neither end is ever `nan` (see `percentile`); without samples both are.
+        """
+        waited = list(self.unanswered_ms)[: self.unanswered]
+        waited += [0.0] * (self.unanswered - len(waited))  # a summary built without them: the weakest bound
+        low = percentile(sorted([*waited, *self.answered_ms]), q)
+        high = percentile([*self.answered_ms, *([math.inf] * self.unanswered)], q)
         return low, high
 
     def as_dict(self) -> dict[str, object]:
@@ -117,7 +135,7 @@ def summarize(samples: list[Sample], warmup: float, rate: float, ok: range = ran
         len(measured), len(failed), percentile(latencies, 50), percentile(latencies, 95),
         percentile(latencies, 99), latencies[-1] if latencies else math.nan, percentile(lags, 99), rate,
         (len(measured) - 1) / span if span > 0 else 0.0, statuses, first, len(unanswered), answered,
-        unanswered[0].error if unanswered else None,
+        unanswered[0].error if unanswered else None, tuple(sorted(s.latency * 1000 for s in unanswered)),
     )  # fmt: skip
 
 

@@ -90,7 +90,8 @@ def judge(summary: Summary, budgets: Budgets) -> Judgement:
 
     Answers are evidence: a 5xx counts as an error however many came. Requests that got no answer at all
     (connection error, timeout, failed lookup) are unknowns: each figure is taken at both ends, as if they had
-    all been answered at once and well, and as if never. A client that sent late (p99 over `max-lag-ms`) is
+    all been answered well the moment they were given up on (a timeout took at least the timeout: timeouts
+    over budget are a failure), and as if never. A client that sent late (p99 over `max-lag-ms`) is
     allowed its lateness both ways: it may have added it to what it measured (a busy client reads answers
     late) or hidden it (the server saw the requests later and fewer at a time). A figure over budget at its
     best is a failure; within budget at its worst is met; in between is could not verify.
@@ -106,8 +107,12 @@ def judge(summary: Summary, budgets: Budgets) -> Judgement:
     for limit in _limits(summary, budgets):
         low, high = summary.bounds(limit.q)
         if low - lag > limit.limit:
-            over.append(limit.over + (f" even allowing for the client's {lag:.0f} ms lag" if lag else ""))
-        elif high + lag > limit.limit:
+            allowing = f" even allowing for the client's {lag:.0f} ms lag" if lag else ""
+            timeouts = (
+                f" ({_unanswered(summary)}, each counted at the time waited)" if summary.unanswered else ""
+            )
+            over.append(limit.over + allowing + timeouts)
+        elif not high + lag <= limit.limit:  # `nan` (no figure) is a doubt, never a pass
             doubts.append(_doubt(summary, budgets, limit, low, high, lag))
     low_rate, high_rate = summary.error_rate_bounds()
     if low_rate > budgets.error_rate:
@@ -154,7 +159,7 @@ def _limits(summary: Summary, budgets: Budgets) -> list[_Limit]:
 
 def _doubt(summary: Summary, budgets: Budgets, limit: _Limit, low: float, high: float, lag: float) -> str:
     """Why a figure cannot be judged: requests with no answer decide it, or the client's lateness does."""
-    if low <= limit.limit < high:
+    if low <= limit.limit and not high <= limit.limit:
         return (
             f"{_unanswered(summary)}: {limit.figure} is within {limit.budget} only if they would have been "
             "answered in time"

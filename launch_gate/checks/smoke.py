@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from launch_gate.checks import Check, Context
-from launch_gate.checks.email_auth import mail_domain
+from launch_gate.checks.email_auth import mail_domain, organizational_domain
 from launch_gate.checks.web import shared_cache_problem
 from launch_gate.config import Settings
 from launch_gate.cookies import SESSIONISH, response_cookie_problems
@@ -28,7 +28,7 @@ from launch_gate.identity import Identity, new_identity
 from launch_gate.mailbox import Mail, Mailbox, MailboxError, MailboxFactory, first_link
 from launch_gate.mailproof import prove
 from launch_gate.net import dns_resolver, http_client, http_options
-from launch_gate.net.http import answer_secrets
+from launch_gate.net.http import answer_secrets, is_address
 from launch_gate.redact import Redactor
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.tables import Flow, FlowStep
@@ -162,6 +162,20 @@ def _shown(path: str) -> str:
     return path.split("?", 1)[0]
 
 
+def _site(host: str) -> str:
+    host = host.lower().rstrip(".")
+    return host if is_address(host) else organizational_domain(host)
+
+
+def same_site(url: str, target: str) -> bool:
+    """Whether `url` is on the target's site: the same registrable domain (public suffix list; so
+    `www.`, the apex and `api.` of one domain are one site) or, for an IP address, the same address. Scheme
+    and port do not count: cookies are scoped to host names, not ports (RFC 6265 section 8.5), so what
+    127.0.0.1:8001 sets goes to 127.0.0.1:8000 too."""
+    host, home = urlsplit(url).hostname, urlsplit(target).hostname
+    return bool(host and home) and _site(host or "") == _site(home or "")
+
+
 @dataclass
 class FlowRun:
     name: str
@@ -176,7 +190,11 @@ class FlowRun:
     cookies: list[str] = field(default_factory=list)  # cookie problems, each with the step that met it
 
     def judge_cookies(self, label: str, what: str, response: httpx.Response) -> None:
-        """Keep what each Set-Cookie of this answer lacks (its name only, never its value); the flow goes on."""
+        """Keep what each Set-Cookie of this answer lacks (its name only, never its value); the flow goes on.
+        Only answers from the target's site are judged (`same_site`): a payment provider's cookies are its own.
+        """
+        if not same_site(str(response.url), self.settings.target or ""):
+            return
         for problem in response_cookie_problems(response.headers.get_list("set-cookie"), str(response.url)):
             if not any(known.endswith(f": {problem}") for known in self.cookies):
                 self.cookies.append(f"{label}: {what}: {problem}")

@@ -81,7 +81,7 @@ path = "/api/users/{user.password}/profile"
         result = gate(running, select=["smoke.oops"], extra=flow)["smoke.oops"]
         asked = [path for _, _, path in running.site.requests if path.startswith("/api/users/")]
     assert result.outcome.value == "fail"
-    assert "GET /api/users/[redacted sha256:" in result.message
+    assert "GET /api/users/[redacted #" in result.message
     [path] = asked
     password = path.split("/")[3]
     assert password.startswith("Lg-")  # the generated password did go out: it is the report that hides it
@@ -418,7 +418,7 @@ expect = 201
         tokens = list(running.site.tokens)
     assert result.outcome.value == "fail"
     assert "answered 200 (expected 201)" in result.message
-    assert '{"token": "[redacted sha256:' in result.message
+    assert '{"token": "[redacted #' in result.message
     assert tokens
     assert not any(t in json.dumps(result.to_dict()) for t in tokens)
 
@@ -589,3 +589,75 @@ def test_a_header_value_that_is_not_ascii_is_a_clear_error_naming_the_header_not
     assert "header X-Api-Key is not ASCII" in result.message
     assert "crashed" not in result.message
     assert "secr" not in result.message
+
+
+class Provider:
+    """Another site a flow calls with a whole URL (a payment provider): it sets its own tracking cookie."""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"set-cookie", b"__stripe_sid=p0-provider-cookie; Path=/")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+PROVIDER_STEP = """
+[[smoke.flows.signup.steps]]
+name = "payment session"
+path = "{url}"
+"""
+
+
+def test_cookies_another_site_sets_during_a_flow_are_not_the_targets_to_judge(project):
+    """Before: the provider's `__stripe_sid` (session-like: `sid`) failed the app's flow."""
+    site = FormSite("private, no-store")
+    with http_server(site) as port, http_server(Provider()) as other:
+        config = FORM_FLOW.format(port=port) + PROVIDER_STEP.format(url="http://pay.stripe.test/v1/session")
+        config = config.replace(
+            "[smoke]", f'[net]\nconnect-to = ["pay.stripe.test:80:127.0.0.1:{other}"]\n\n[smoke]'
+        )
+        result = run_check(project({"launch-gate.toml": config}), "smoke.signup")
+    assert result.outcome.value == "pass", result.message
+    assert [s["status"] for s in result.metrics["steps"]] == [
+        200,
+        303,
+        200,
+        200,
+        204,
+    ]  # the provider answered
+
+
+def test_cookies_from_the_targets_host_on_another_port_are_judged(project):
+    # Cookies are scoped to a host, not a port (RFC 6265 8.5): what 127.0.0.1:B sets goes to 127.0.0.1:A too.
+    site = FormSite("private, no-store")
+    with http_server(site) as port, http_server(Provider()) as other:
+        config = FORM_FLOW.format(port=port) + PROVIDER_STEP.format(
+            url=f"http://127.0.0.1:{other}/v1/session"
+        )
+        result = run_check(project({"launch-gate.toml": config}), "smoke.signup")
+    assert result.outcome.value == "fail", result.message
+    assert result.message.startswith(
+        f"step 4 (payment session): GET http://127.0.0.1:{other}/v1/session: cookie __stripe_sid lacks"
+    ), result.message
+    assert "p0-provider-cookie" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("url", "judged"),
+    [
+        ("https://www.example.test/login", True),
+        ("https://example.test/login", True),  # the apex twin
+        ("https://api.example.test:8443/session", True),  # one registrable domain: it can set example.test
+        ("https://WWW.EXAMPLE.TEST./", True),
+        ("https://js.stripe.com/v3/session", False),
+        ("https://example.test.evil.test/", False),
+        ("http://127.0.0.1:9000/", False),
+    ],
+)
+def test_the_targets_site_is_its_registrable_domain(url, judged):
+    from launch_gate.checks.smoke import same_site
+
+    assert same_site(url, "https://www.example.test/") is judged
+    assert same_site("http://127.0.0.1:9000/a", "http://127.0.0.1:8000/") is True
+    assert same_site("http://127.0.0.2:8000/a", "http://127.0.0.1:8000/") is False

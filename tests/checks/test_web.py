@@ -392,3 +392,59 @@ def test_a_cookies_value_never_reaches_a_message(name, value, attributes, equals
     header = "; ".join([f"{name}={value}" if equals else value, *attributes])
     text = " ".join(response_cookie_problems([header], "https://www.example.test/login"))
     assert not any(value[i : i + 6] in text for i in range(len(value) - 5)), text
+
+
+def test_the_page_budget_is_not_charged_for_building_the_client(project, edge, tmp_path):
+    # A CA bundle that takes a long while to load (a big corporate store): the client is built before the
+    # first request, and that time is launch-gate's, not the site's.
+    import asyncio
+    import ssl
+    import time
+
+    from launch_gate.checks.web import fetch_page, page_problems
+    from launch_gate.config import load_settings
+    from launch_gate.runner import make_context
+
+    app, config = edge
+    ca = re.search(r'ca-bundle = "([^"]+)"', config)[1]
+    store = ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+    with open(store, encoding="ascii") as system, open(ca, encoding="ascii") as own:
+        big = own.read() + system.read() * 30
+    bundle = tmp_path / "big-bundle.pem"
+    bundle.write_text(big, encoding="ascii")
+    started = time.perf_counter()
+    ssl.create_default_context().load_verify_locations(cafile=str(bundle))
+    loading = time.perf_counter() - started
+    assert loading > 0.3, f"loading the bundle took only {loading:.2f} s: nothing was tested"
+    config = config.replace(ca, str(bundle)) + "[headers]\npage-within = 0.3\n"
+    settings = load_settings(cwd=project({"launch-gate.toml": config}), environ={})
+    page = asyncio.run(fetch_page(make_context(settings, {}), f"https://{CANONICAL}/"))
+    assert page.error is None, page
+    assert page.hops[-1].status == 200, page
+    assert page.seconds < 0.3, f"{page.seconds:.2f} s charged to the site"
+    assert page_problems(page, 0.3) == ([], [])
+    app.delay = 0.5  # the site itself over budget still fails
+    slow = check(project, config, "domain.redirects")
+    assert slow.outcome is Outcome.FAIL, slow.message
+    assert "(budget 0.3 s, [headers] page-within)" in slow.message
+
+
+def test_a_page_a_hair_over_its_budget_is_within_the_measurement_tolerance():
+    import httpx
+
+    from launch_gate.checks.web import Hop, Page, page_problems
+
+    hop = Hop(f"https://{CANONICAL}/", 200, None)
+    answer = httpx.Response(200)
+
+    def page(seconds):
+        return Page(hop.url, (hop,), answer, seconds)
+
+    assert page_problems(page(2.0), 2.0) == ([], [])
+    assert page_problems(page(2.1), 2.0) == ([], [])  # within 5 % + 50 ms: the clock shares a busy loop
+    assert page_problems(page(2.2), 2.0) == (
+        [f"https://{CANONICAL}/ took 2.2 s (budget 2 s, [headers] page-within)"],
+        [],
+    )
+    assert page_problems(page(0.24), 0.2) == ([], [])
+    assert page_problems(page(0.27), 0.2)[0], "a small budget gets a small tolerance"
