@@ -1,12 +1,14 @@
 """The `launch-gate` command: a thin shell over config, runner and reporters.
 
-Exit codes: 0 ready, 1 a check failed, 2 a check could not be verified, 4 bad usage or configuration.
+Exit codes: 0 ready, 1 a check failed, 2 a check could not be verified (or nothing was), 3 ready but a report
+could not be written, 4 bad usage or configuration.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -30,6 +32,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but bad usage exits 4 (our contract) instead of argparse's 2."""
 
     def error(self, message: str) -> NoReturn:
+        # argparse quotes what was given ("invalid choice: 'x'"); values are never echoed, whatever they are
+        message = re.sub(r"(invalid (?:choice|[\w ]+ value)): '.*?'( \(|$)", r"\1\2", message)
         self.print_usage(sys.stderr)
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
@@ -42,7 +46,7 @@ def _positive(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {value!r}") from None
+        raise argparse.ArgumentTypeError("must be a number of seconds, such as 60") from None
     if number <= 0:
         raise argparse.ArgumentTypeError("must be more than 0 seconds")
     return number
@@ -168,20 +172,14 @@ def _publish(report: GateReport, args: argparse.Namespace) -> int:
     if problems and code == ExitCode.READY:
         code = ExitCode.REPORT_NOT_WRITTEN
     if github.in_actions(os.environ):
-        try:
-            for line in github.publish(report, exit_code=code):
-                print(line)
-        except OSError as exc:
-            problems.append(f"could not write GitHub Actions' step outputs or summary: {exc.strerror}.")
-            code = ExitCode.REPORT_NOT_WRITTEN if code == ExitCode.READY else code
+        annotations, unwritten = github.publish(report, exit_code=code)
+        for line in annotations:
+            print(line)
+        problems += unwritten
+        code = ExitCode.REPORT_NOT_WRITTEN if unwritten and code == ExitCode.READY else code
     for problem in problems:
         print(f"launch-gate: {problem}", file=sys.stderr)
-    line = terminal.verdict_line(report)
-    if code == ExitCode.REPORT_NOT_WRITTEN:
-        count = f"{len(problems)} report" + ("s" if len(problems) > 1 else "")
-        line = line.replace("READY to launch:", f"NOT DONE: {count} could not be written;")
-        line = line.replace("(exit 0)", "(exit 3)")
-    print(line)
+    print(terminal.verdict_line(report, code, unwritten=len(problems)))
     return code
 
 

@@ -180,6 +180,8 @@ class _Layer:
 
     def describe(self, path: tuple[str, ...]) -> str:
         if self.kind == "env":
+            if path[0] == "checks" and len(path) > 1:  # check ids are keys of one JSON table, not variables
+                return f"environment variable {ENV_PREFIX}CHECKS (its key {path[1]!r})"
             return "environment variable " + ENV_PREFIX + "__".join(p.replace("-", "_") for p in path).upper()
         if self.kind == "cli":
             return f"{self.label} {self.flags.get(path[0], path[0])}"

@@ -8,8 +8,10 @@ text through `scrub` (which knows the shapes of common secrets) before writing i
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
+import secrets as secrets_module
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -74,6 +76,16 @@ def secret_fields(data: object, depth: int = 0) -> set[str]:
         for value in data[:100]:
             found |= secret_fields(value, depth + 1)
     return found
+
+
+_RUN_KEY = secrets_module.token_bytes(16)  # per process: markers match within a run, never across runs
+
+
+def marker(value: str) -> str:
+    """What a known secret becomes in text: a keyed digest, so that the same value reads the same within a
+    run, while a short value (a PIN, a dictionary password) cannot be found by hashing guesses."""
+    digest = hmac.new(_RUN_KEY, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:12]
+    return f"[redacted #{digest}]"
 
 
 def fingerprint(value: str) -> str:
@@ -191,7 +203,7 @@ class Redactor:
         (`fragments` is accepted for callers of the older interface; pieces are always removed.)"""
         for secret in self._secrets:
             if secret in text:
-                text = text.replace(secret, f"[redacted {fingerprint(secret)}]")
+                text = text.replace(secret, marker(secret))
         for _ in range(3):  # a marker can, in theory, complete a window of a secret made of marker characters
             spans = _covered(text, self._windows)
             if not spans:

@@ -90,6 +90,7 @@ class CheckResult:
     duration_ms: float = 0.0
     findings: tuple[Finding, ...] = ()
     metrics: Mapping[str, object] = field(default_factory=dict)
+    config_error: bool = False  # the check found the configuration unusable once it ran: exit 4, not 2
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -102,6 +103,8 @@ class CheckResult:
         }
         if self.metrics:
             data["metrics"] = dict(self.metrics)
+        if self.config_error:
+            data["config_error"] = True
         return data
 
 
@@ -116,6 +119,8 @@ class GateReport:
     @property
     def exit_code(self) -> ExitCode:
         outcomes = {r.outcome for r in self.results}
+        if any(r.config_error for r in self.results):
+            return ExitCode.USAGE
         if Outcome.FAIL in outcomes:
             return ExitCode.FAILED
         if Outcome.ERROR in outcomes or not self.checked_anything:
@@ -129,8 +134,9 @@ class GateReport:
 
     @property
     def verdict(self) -> str:
-        """One word for the whole gate: `ready`, `failed` or `error`."""
-        return {ExitCode.READY: "ready", ExitCode.FAILED: "failed"}.get(self.exit_code, "error")
+        """One word for the whole gate: `ready`, `failed`, `error` or `config-error`."""
+        words = {ExitCode.READY: "ready", ExitCode.FAILED: "failed", ExitCode.USAGE: "config-error"}
+        return words.get(self.exit_code, "error")
 
     def counts(self) -> dict[str, int]:
         counted = Counter(r.outcome for r in self.results)

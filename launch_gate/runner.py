@@ -59,9 +59,12 @@ def build_plan(
                 f"{settings.where('checks', key)} names {key!r}, which matches no check. "
                 f"Known check ids: {', '.join(known)}."
             )
-    for prefix in select:
+    for number, prefix in enumerate(select, 1):
         if not any(_matches(i, prefix) for i in known):
-            raise ConfigError(f"--select {prefix!r} matches no check. Known check ids: {', '.join(known)}.")
+            raise ConfigError(
+                f"--select: prefix {number} of {len(select)} matches no check (a prefix is whole id segments, "
+                f"e.g. env or env.required). Known check ids: {', '.join(known)}."
+            )
     return [
         Planned(c, _level(c.id, settings.checks))
         for c in checks
@@ -118,6 +121,12 @@ async def run_one(planned: Planned, ctx: Context) -> CheckResult:
         verdict = Verdict.of(
             Outcome.ERROR, f"could not verify: no answer within {timeout:g} s (the timeout setting)"
         )
+    except (
+        ConfigError
+    ) as exc:  # found only once the check ran (e.g. a settings-class in the app's interpreter)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        message = f"configuration error: {exc}"
+        return CheckResult(check.id, check.phase, Outcome.ERROR, message, elapsed_ms, config_error=True)
     except LaunchGateError as exc:
         verdict = Verdict.of(Outcome.ERROR, f"could not verify: {exc}")
     except Exception as exc:
@@ -175,7 +184,9 @@ async def run_staged(
 
     for stage in sorted({p.check.stage for p in planned}):
         await asyncio.gather(*(one(i) for i, p in enumerate(planned) if p.check.stage == stage))
-    return [results[i] for i in range(len(planned))]
+    # Once more with everything the run learnt: a token a later flow was handed may sit in an earlier result.
+    final = Redactor(ctx.secrets, [*public, *ctx.public]) if ctx.secrets else None
+    return [final.result(results[i]) if final is not None else results[i] for i in range(len(planned))]
 
 
 async def run_plan_async(plan: Iterable[Planned], ctx: Context) -> list[CheckResult]:

@@ -364,9 +364,10 @@ class FlowStep(Table):
                 try:
                     re.compile(source[5:])
                 except re.error as exc:
+                    # re.error's own message can quote part of the pattern: say only where it breaks
+                    where = f" (it breaks at position {exc.pos})" if exc.pos is not None else ""
                     raise ValueError(
-                        f"capture {name!r}: body:<regex> is not a valid regular expression ({exc.msg}"
-                        + (f" at position {exc.pos})" if exc.pos is not None else ")")
+                        f"capture {name!r}: body:<regex> is not a valid regular expression{where}"
                     ) from None
         if any(not 100 <= s <= 599 for s in self.expect):
             raise ValueError("expect must be HTTP status codes (100-599)")

@@ -173,3 +173,44 @@ def test_the_report_says_which_configuration_it_read(project):
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"config {root / 'pyproject.toml'}" in done.stdout.splitlines()[0]
     assert json.loads((root / "sub" / "r.json").read_text())["config"] == [str(root / "pyproject.toml")]
+
+
+def test_bad_flags_never_echo_what_was_given(project):
+    root = project({"pyproject.toml": NEEDS_DB})
+    planted = "Qv7s3cr3t-val-ue"
+    for args in (["--timeout", planted], ["--phase", planted], ["--select", planted], ["--target", planted]):
+        done = run_cli("check", *args, cwd=root)
+        assert done.returncode == 4, args
+        assert "Traceback" not in done.stderr
+        assert not [
+            planted[i : i + 6] for i in range(len(planted) - 5) if planted[i : i + 6] in done.stderr
+        ], args
+
+
+def test_a_settings_class_misspelled_for_the_apps_interpreter_is_exit_4(project):
+    root = project(
+        {"launch-gate.toml": '[env]\nsettings-class = "nosuchmodule:Settings"\npython = "python3"\n'}
+    )
+    done = run_cli(
+        "check", "--phase", "pre", "--select", "env.settings-class", "--report-json", "r.json", cwd=root
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "configuration error: `[env] settings-class` in launch-gate.toml" in done.stdout
+    report = json.loads((root / "r.json").read_text())
+    assert report["result"] == "config-error"
+    assert report["checks"][0]["config_error"] is True
+
+
+def test_a_missing_outputs_folder_costs_neither_the_annotations_nor_the_summary(project, tmp_path):
+    root = project({"pyproject.toml": NEEDS_DB})
+    summary = tmp_path / "summary.md"
+    env = base_env(
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(tmp_path / "missing" / "out"),
+        GITHUB_STEP_SUMMARY=str(summary),
+    )
+    done = run_cli("check", "--select", "env.required", cwd=root, env=env)
+    assert done.returncode == 1
+    assert "::error title=launch-gate env.required::" in done.stdout
+    assert "could not write GitHub Actions' step outputs (GITHUB_OUTPUT)" in done.stderr
+    assert "env.required" in summary.read_text()

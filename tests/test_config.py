@@ -427,6 +427,12 @@ ECHO_CASES = [
     ("launch-gate.toml", f'[smoke.mailbox]\npassword-env = "{PLANTED}"\n'),
     ("launch-gate.toml", f'[[smoke.flows.f.steps]]\npath = "/"\ncapture = {{ t = "body:({PLANTED}" }}\n'),
     ("launch-gate.toml", f'[[smoke.flows.f.steps]]\npath = "/"\ncapture = {{ t = "{PLANTED}" }}\n'),
+    ("launch-gate.toml", f'[[smoke.flows.f.steps]]\npath = "/"\ncapture = {{ t = "body:(?P={PLANTED})" }}\n'),
+    (
+        "launch-gate.toml",
+        f'[[smoke.flows.f.steps]]\npath = "/"\ncapture = {{ t = "body:(?P<{PLANTED}>x)" }}\n',
+    ),
+    ("env", f'LAUNCH_GATE_CHECKS={{"env.required": "{PLANTED}"}}'),
     ("launch-gate.toml", f'[deps]\ncanary = "{PLANTED}"\n'),
     ("launch-gate.toml", f'[deps]\nsource = "{PLANTED}"\n'),
     ("launch-gate.toml", f'[checks]\n"env.debug" = "{PLANTED}"\n'),

@@ -69,7 +69,9 @@ scalars = st.one_of(
     odd_text,
     plausible,
     st.just(PLANT),
-    st.sampled_from(["ftp://", "https://", "/", ""]).map(lambda p: p + PLANT),
+    st.sampled_from(["ftp://", "https://", "/", "", "body:(?P=", "body:(?P<", "json:", "header:"]).map(
+        lambda p: p + PLANT
+    ),
 )
 values = st.recursive(
     scalars,

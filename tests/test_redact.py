@@ -1,6 +1,6 @@
 import pytest
 
-from launch_gate.redact import Redactor, fingerprint, scrub
+from launch_gate.redact import Redactor, fingerprint, marker, scrub
 from launch_gate.results import CheckResult, Finding, Outcome, Phase
 
 STRIPE = "sk_live_51HqLyjWDarjtT1zdp7dcXYZ0a1b2c3"
@@ -38,7 +38,8 @@ def test_redactor_removes_known_values_from_messages_findings_and_files():
     )
     clean = redactor.result(raw)
     assert "plain-looking-value" not in repr(clean)
-    assert fingerprint("plain-looking-value") in clean.message
+    assert marker("plain-looking-value") in clean.message
+    assert fingerprint("plain-looking-value") not in clean.message  # keyed: short values cannot be guessed
 
 
 def test_redactor_ignores_values_too_short_to_be_secrets():

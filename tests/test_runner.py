@@ -115,12 +115,12 @@ def test_a_configured_id_that_matches_no_check_is_a_configuration_error(project)
 
 
 def test_a_select_prefix_that_matches_no_check_is_a_configuration_error(project):
-    with pytest.raises(ConfigError, match="--select 'nv' matches no check"):
+    with pytest.raises(ConfigError, match="--select: prefix 1 of 1 matches no check"):
         build_plan(settings(project), select=["nv"])
 
 
 def test_a_prefix_matches_whole_id_segments_only(project):
-    with pytest.raises(ConfigError, match=r"--select 'env\.req' matches no check"):
+    with pytest.raises(ConfigError, match=r"--select: prefix 1 of 1 matches no check"):
         build_plan(settings(project), select=["env.req"])
 
 

@@ -70,12 +70,22 @@ def publish(
     environ: Mapping[str, str] | None = None,
     summary: bool = True,
     exit_code: int | None = None,
-) -> list[str]:
-    """Everything the Actions runner reads: returns the annotation lines to print on stdout. `exit_code` is the
-    command's, where it differs from the report's (a report that could not be written)."""
+) -> tuple[list[str], list[str]]:
+    """Everything the Actions runner reads: the annotation lines to print on stdout, and what could not be
+    written (each file on its own: a missing outputs folder must not cost the annotations or the summary).
+    `exit_code` is the command's, where it differs from the report's (a report that could not be written)."""
     environ = os.environ if environ is None else environ
     code = int(report.exit_code) if exit_code is None else exit_code
-    write_outputs({"result": report.verdict, "exit-code": str(code)}, environ)
+    problems: list[str] = []
+    try:
+        write_outputs({"result": report.verdict, "exit-code": str(code)}, environ)
+    except OSError as exc:
+        problems.append(f"could not write GitHub Actions' step outputs (GITHUB_OUTPUT): {exc.strerror}.")
     if summary and environ.get("GITHUB_STEP_SUMMARY"):
-        _append(environ["GITHUB_STEP_SUMMARY"], markdown.render(report))
-    return list(annotation_lines(report))
+        try:
+            _append(environ["GITHUB_STEP_SUMMARY"], markdown.render(report))
+        except OSError as exc:
+            problems.append(
+                f"could not write GitHub Actions' job summary (GITHUB_STEP_SUMMARY): {exc.strerror}."
+            )
+    return list(annotation_lines(report)), problems

@@ -17,6 +17,7 @@ HEADLINES = {
     "ready": "✅ launch-gate: ready to launch",
     "failed": "❌ launch-gate: blocked, a check failed",
     "error": "⛔ launch-gate: blocked, a check could not be verified",
+    "config-error": "⛔ launch-gate: blocked, a check found the configuration unusable",
 }
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from launch_gate.redact import scrub
-from launch_gate.results import CheckResult, GateReport, Outcome
+from launch_gate.results import CheckResult, ExitCode, GateReport, Outcome
+from launch_gate.rules.words import count
 
 LABELS = {
     Outcome.PASS: ("PASS", "32"),
@@ -92,19 +93,24 @@ def latency_rows(results: Iterable[CheckResult]) -> list[Row]:
     return rows
 
 
-def verdict_line(report: GateReport) -> str:
+def verdict_line(report: GateReport, exit_code: int | None = None, unwritten: int = 0) -> str:
+    """The last line: the verdict, the tally and the exit code (the command's, when a report it was asked
+    for could not be written)."""
     counts = report.counts()
     tally = (
         f"{counts['fail']} failed, {counts['error']} could not verify, {counts['warn']} warnings, "
         f"{counts['pass']} passed, {counts['skip']} skipped"
     )
+    code = int(report.exit_code) if exit_code is None else exit_code
+    if code == ExitCode.REPORT_NOT_WRITTEN:
+        return f"NOT DONE: {count(unwritten, 'report')} could not be written; {tally} (exit {code})"
     if report.verdict == "ready":
-        return f"READY to launch: {tally} (exit 0)"
+        return f"READY to launch: {tally} (exit {code})"
+    if code == ExitCode.USAGE:
+        return f"BLOCKED: a check found the configuration unusable (see above): {tally} (exit {code})"
     if not report.checked_anything:
-        return (
-            f"BLOCKED: nothing was checked, every check was skipped: {tally} (exit {int(report.exit_code)})"
-        )
-    return f"BLOCKED: {tally} (exit {int(report.exit_code)})"
+        return f"BLOCKED: nothing was checked, every check was skipped: {tally} (exit {code})"
+    return f"BLOCKED: {tally} (exit {code})"
 
 
 def render(report: GateReport, color: bool = False, verdict: bool = True) -> str:
