@@ -90,8 +90,8 @@ class GateHttp(httpx.Client):
         finally:
             route = f"{request.method} {request.url.path}"
             self.timings.setdefault(route, []).append((time.perf_counter() - started) * 1000)
-        from launch_gate.cookies import response_cookie_problems
         from launch_gate.net.http import answer_secrets
+        from launch_gate.rules.cookies import response_cookie_problems
 
         self.secrets.update(answer_secrets(response))
         for problem in response_cookie_problems(response.headers.get_list("set-cookie"), str(request.url)):
@@ -179,9 +179,9 @@ class GateMailbox:
 
     def problems(self, mail: Mail) -> list[str]:
         """What receivers would hold against this message: DKIM, alignment with the mail domain, links."""
-        from launch_gate.checks.email_auth import mail_domain
         from launch_gate.mailproof import prove
         from launch_gate.net import dns_resolver
+        from launch_gate.rules.domains import mail_domain
 
         host = urlsplit(self.settings.target or "").hostname or ""
         domain = mail_domain(self.settings)
@@ -276,7 +276,7 @@ def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:
 
 def summary_lines(flows: Mapping[str, list[str]], budgets: list[tuple[str, str]]) -> list[str]:
     """The terminal summary's smoke-flow tally and latency chart for users' marked tests."""
-    from launch_gate.report.terminal import latency_chart
+    from launch_gate.report.latency_view import latency_chart
 
     lines: list[str] = []
     if flows:

@@ -1,6 +1,6 @@
 """Parsers for the email authentication records (SPF, DMARC, DKIM): pure functions of the record text.
 
-The checks in `checks/email_auth.py` fetch the records and follow SPF includes; everything here can be
+The checks in `checks/email.py` fetch the records and follow SPF includes; everything here can be
 tested without a network.
 """
 

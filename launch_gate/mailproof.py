@@ -28,7 +28,7 @@ class Proof:
 
 
 def _organizational(host: str) -> str:
-    from launch_gate.checks.email_auth import organizational_domain
+    from launch_gate.rules.domains import organizational_domain  # the public suffix list: loaded when needed
 
     return organizational_domain(host)
 

@@ -1,4 +1,5 @@
-"""Builds the plan for a phase and runs it: concurrently, each check under a timeout, a crash an error."""
+"""Builds the plan for a phase from the check registry and runs it: concurrently, each check under a timeout,
+a crash an error."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from launch_gate.checks import Check, Context, all_checks
-from launch_gate.checks.env import read_example_file
 from launch_gate.config import CheckSetting, Settings
 from launch_gate.errors import ConfigError, LaunchGateError
 from launch_gate.redact import Redactor, environ_secrets
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase, Verdict
+from launch_gate.rules.dotenv import declared_in
 
 PHASES = ("pre", "post", "all")
 T = TypeVar("T")
@@ -146,10 +147,8 @@ def gate_secrets(settings: Settings, environ: Mapping[str, str]) -> set[str]:
     declared = list(settings.env.required)
     example = settings.env.example_file
     if example and (settings.root / example).is_file():
-        with suppress(
-            LaunchGateError, OSError, UnicodeDecodeError
-        ):  # env.required says what is wrong with it
-            declared += read_example_file(settings.root / example)
+        with suppress(OSError, UnicodeDecodeError):  # env.required says what is wrong with it
+            declared += declared_in((settings.root / example).read_bytes().decode("utf-8-sig"))
     return environ_secrets(environ, declared)
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from launch_gate.checks import Check, Context
+from launch_gate.checks import Context, check
+from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
 from launch_gate.redact import scrub
 from launch_gate.results import Finding, Outcome, Phase, Verdict
@@ -202,6 +203,11 @@ def judge(ctx: Context, source: Source, audit: Audit, canary: Audit | None) -> V
     )
 
 
+def _audit_timeout(settings: Settings) -> float:
+    return settings.deps.timeout + 30  # pip-audit's own limit comes first
+
+
+@check("deps.audit", Phase.PRE, "no known-vulnerable dependencies (pip-audit)", timeout=_audit_timeout)
 async def check_audit(ctx: Context) -> Verdict:
     source = choose_source(ctx)
     if source is None:
@@ -223,14 +229,3 @@ async def check_audit(ctx: Context) -> Verdict:
         return judge(ctx, source, audit, canary)
     [audit] = await asyncio.gather(*jobs)
     return judge(ctx, source, audit, None)
-
-
-CHECKS = (
-    Check(
-        "deps.audit",
-        Phase.PRE,
-        "no known-vulnerable dependencies (pip-audit)",
-        check_audit,
-        timeout=lambda settings: settings.deps.timeout + 30,  # pip-audit's own limit comes first
-    ),
-)

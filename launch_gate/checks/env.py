@@ -25,10 +25,11 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
 )
 
-from launch_gate.checks import Check, Context
+from launch_gate.checks import Context, check
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.redact import fingerprint
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.dotenv import declared_in
 from launch_gate.rules.placeholders import placeholder_kind
 
 TEST_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -54,15 +55,7 @@ def read_example_file(path: Path) -> list[str]:
         raise CouldNotVerify(
             f"the example file {shown(path)} is not UTF-8 text (byte {exc.start}); save it as UTF-8."
         ) from None
-    names = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key = line.removeprefix("export ").split("=", 1)[0].strip()
-        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) and "=" in line:
-            names.append(key)
-    return names
+    return declared_in(text)
 
 
 def declared_names(ctx: Context) -> list[str]:
@@ -99,6 +92,7 @@ def _no_declared_names() -> Verdict:
     )
 
 
+@check("env.required", Phase.PRE, "required variables are set and not empty")
 def check_required(ctx: Context) -> Verdict:
     names = declared_names(ctx)
     if not names:
@@ -118,6 +112,7 @@ def check_required(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"every required variable is set ({len(names)})")
 
 
+@check("env.placeholders", Phase.PRE, "declared variables hold no placeholder values")
 def check_placeholders(ctx: Context) -> Verdict:
     declared = declared_names(ctx)
     names = [n for n in declared if ctx.environ.get(n, "").strip()]
@@ -142,6 +137,7 @@ def _not_production(ctx: Context, what: str) -> Verdict:
     )
 
 
+@check("env.test-keys", Phase.PRE, "no test-mode payment keys in production")
 def check_test_keys(ctx: Context) -> Verdict:
     if not ctx.settings.is_production:
         return _not_production(ctx, "test-mode keys")
@@ -164,6 +160,7 @@ def check_test_keys(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, "no test-mode keys in the environment")
 
 
+@check("env.debug", Phase.PRE, "no debug flag on in production")
 def check_debug(ctx: Context) -> Verdict:
     if not ctx.settings.is_production:
         return _not_production(ctx, "debug flags")
@@ -332,6 +329,7 @@ def _in_app_python(ctx: Context, spec: str) -> dict[str, Any]:
     return answer
 
 
+@check("env.settings-class", Phase.PRE, "your pydantic-settings class loads")
 def check_settings_class(ctx: Context) -> Verdict:
     spec = ctx.settings.env.settings_class
     if spec is None:
@@ -428,12 +426,3 @@ def _validation_finding(
     if value and len(value) >= 3:
         message = message.replace(value, "[redacted]")
     return Finding(f"{var}: {message}")
-
-
-CHECKS = (
-    Check("env.required", Phase.PRE, "required variables are set and not empty", check_required),
-    Check("env.placeholders", Phase.PRE, "declared variables hold no placeholder values", check_placeholders),
-    Check("env.test-keys", Phase.PRE, "no test-mode payment keys in production", check_test_keys),
-    Check("env.debug", Phase.PRE, "no debug flag on in production", check_debug),
-    Check("env.settings-class", Phase.PRE, "your pydantic-settings class loads", check_settings_class),
-)

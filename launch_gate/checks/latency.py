@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
-from launch_gate.checks import Check, Context
+from launch_gate.checks import Check, Context, configured, new_check
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
 from launch_gate.latency import Prober, Summary, summarize
@@ -184,9 +184,7 @@ def line(summary: Summary) -> str:
 async def check_route(name: str, ctx: Context) -> Verdict:
     settings = ctx.settings
     route = settings.latency.routes[name]
-    if not settings.target:
-        return Verdict.of(Outcome.SKIP, "no target: set `target` to measure latency.")
-    url = settings.target.rstrip("/") + route.path
+    url = (settings.target or "").rstrip("/") + route.path
     table = settings.latency
     prober = Prober(http_options(settings), url, route.method, route.headers)
     samples = await prober.burst(table.rate, table.warmup + table.duration, settings.net.probe_timeout)
@@ -218,15 +216,17 @@ def _timeout(settings: Settings) -> float:
     return table.warmup + table.duration + settings.net.probe_timeout + 10
 
 
+@configured
 def checks_for(settings: Settings) -> tuple[Check, ...]:
     """One check per configured route, in configuration order."""
     return tuple(
-        Check(
+        new_check(
             f"latency.{name}",
             Phase.POST,
             f"{route.method} {route.path}: p95/p99 and error rate within budget under a fixed-rate burst",
             partial(check_route, name),
-            _timeout,
+            needs_target="to measure latency",
+            timeout=_timeout,
             stage=1,
         )
         for name, route in settings.latency.routes.items()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from launch_gate.checks import Check, Context
+from launch_gate.checks import Context, check
 from launch_gate.errors import ConfigError
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.words import count
@@ -224,6 +224,7 @@ NOTHING_TRACKED = (
 NO_FILES = "the project directory holds no files"
 
 
+@check("secrets.repo", Phase.PRE, "no secrets in the files git tracks (or would)")
 def check_repo(ctx: Context) -> Verdict:
     listing, from_git = sources.repo_files(ctx.root)
     targets = _targets(ctx, listing, _baseline_skip(ctx))
@@ -275,6 +276,7 @@ def _whole_repository(ctx: Context, base: sources.Base) -> Verdict:
     return Verdict.of(outcome, message, list(verdict.findings))
 
 
+@check("secrets.diff", Phase.PRE, "no secrets in what changed since the base ref")
 def check_diff(ctx: Context) -> Verdict:
     base = sources.find_base(ctx.settings.secrets.base, ctx.environ)
     if base is None:
@@ -304,6 +306,7 @@ def _are_empty(dirs: Sequence[str]) -> str:
     return f"bundle directories {', '.join(dirs)} are empty"
 
 
+@check("secrets.bundle", Phase.PRE, "no secrets in the built client bundle")
 def check_bundle(ctx: Context) -> Verdict:
     dirs = ctx.settings.secrets.bundle_dirs
     if not dirs:
@@ -331,10 +334,3 @@ def check_bundle(ctx: Context) -> Verdict:
     accepted = Accepted(waived=live_waivers(ctx.settings.secrets.waivers, date.today()))
     advice = "Anything in the bundle is public: move the secret to the server and rotate it."
     return judge(report, accepted, f"the client bundle ({', '.join(dirs)})", advice)
-
-
-CHECKS = (
-    Check("secrets.repo", Phase.PRE, "no secrets in the files git tracks (or would)", check_repo),
-    Check("secrets.diff", Phase.PRE, "no secrets in what changed since the base ref", check_diff),
-    Check("secrets.bundle", Phase.PRE, "no secrets in the built client bundle", check_bundle),
-)

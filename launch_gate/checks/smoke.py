@@ -18,11 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from launch_gate.checks import Check, Context
-from launch_gate.checks.email_auth import mail_domain, organizational_domain
-from launch_gate.checks.web import shared_cache_problem
+from launch_gate.checks import Check, Context, configured, new_check
 from launch_gate.config import Settings
-from launch_gate.cookies import SESSIONISH, response_cookie_problems
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.identity import Identity, new_identity
 from launch_gate.mailbox import Mail, Mailbox, MailboxError, MailboxFactory, first_link
@@ -31,6 +28,9 @@ from launch_gate.net import dns_resolver, http_client, http_options
 from launch_gate.net.http import answer_secrets, is_address
 from launch_gate.redact import Redactor
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.cookies import SESSIONISH, response_cookie_problems
+from launch_gate.rules.domains import mail_domain, organizational_domain
+from launch_gate.rules.headers import shared_cache_problem
 from launch_gate.tables import Flow, FlowStep
 
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][\w.-]*)\}")
@@ -343,8 +343,6 @@ def _needs_mailbox(flow: Flow) -> bool:
 async def run_flow(name: str, ctx: Context) -> Verdict:
     settings = ctx.settings
     flow = settings.smoke.flows[name]
-    if not settings.target:
-        return Verdict.of(Outcome.SKIP, "no target: set `target` to run smoke flows.")
     guard = production_guard(settings)
     if guard is not None:
         return Verdict.of(Outcome.SKIP, guard)
@@ -432,15 +430,17 @@ def _timeout(name: str, settings: Settings) -> float:
     return max(settings.timeout, waits + requests * settings.net.probe_timeout + 10)
 
 
+@configured
 def checks_for(settings: Settings) -> tuple[Check, ...]:
     """One check per configured flow, in configuration order."""
     return tuple(
-        Check(
+        new_check(
             f"smoke.{name}",
             Phase.POST,
             f"flow {name!r}: {len(flow.steps)} steps as a first customer would take them, then cleanup",
             partial(run_flow, name),
-            partial(_timeout, name),
+            needs_target="to run smoke flows",
+            timeout=partial(_timeout, name),
         )
         for name, flow in settings.smoke.flows.items()
     )

@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
-from launch_gate.checks import Check, Context
-from launch_gate.checks.dns_records import target_host, twin
+from launch_gate.checks import Context, check
 from launch_gate.errors import CouldNotVerify
 from launch_gate.net import destinations, http_options
 from launch_gate.net.dns import Status
 from launch_gate.net.http import ssl_context
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.domains import target_host, twin
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ async def probe(ctx: Context, host: str, port: int) -> TlsProbe:
 
 
 def hosts(ctx: Context) -> tuple[list[str], int]:
-    host = target_host(ctx)
+    host = target_host(ctx.settings)
     if host is None:
         return [], 443
     port = urlsplit(ctx.settings.target or "").port or 443
@@ -102,13 +102,14 @@ async def _all(ctx: Context) -> tuple[list[TlsProbe], list[Finding]]:
     return probes, errors
 
 
-def _no_target() -> Verdict:
-    return Verdict.of(Outcome.SKIP, "no https target: set `target` to check certificates.")
-
-
+@check(
+    "tls.certificate",
+    Phase.POST,
+    "each host's certificate is valid for it and chains to a trusted CA",
+    needs_target="to check certificates",
+    https=True,
+)
 async def check_certificate(ctx: Context) -> Verdict:
-    if not hosts(ctx)[0] or not (ctx.settings.target or "").startswith("https://"):
-        return _no_target()
     probes, errors = await _all(ctx)
     bad = [Finding(f"{p.host}: {p.problem}") for p in probes if not p.verified]
     if bad:
@@ -130,9 +131,14 @@ def thresholds(ctx: Context, probe_: TlsProbe) -> tuple[float, float]:
     return min(ctx.settings.tls.fail_days, lifetime / 3), min(ctx.settings.tls.warn_days, lifetime / 2)
 
 
+@check(
+    "tls.expiry",
+    Phase.POST,
+    "certificates are not near expiry (warn < 30 days, fail < 7)",
+    needs_target="to check certificates",
+    https=True,
+)
 async def check_expiry(ctx: Context) -> Verdict:
-    if not hosts(ctx)[0] or not (ctx.settings.target or "").startswith("https://"):
-        return _no_target()
     probes, errors = await _all(ctx)
     now = datetime.now(UTC)
     failing: list[Finding] = []
@@ -155,16 +161,3 @@ async def check_expiry(ctx: Context) -> Verdict:
     if warning:
         return Verdict.of(Outcome.WARN, f"renew soon: {warning[0].message}", warning)
     return Verdict.of(Outcome.PASS, "; ".join(f.message for f in fine))
-
-
-CHECKS = (
-    Check(
-        "tls.certificate",
-        Phase.POST,
-        "each host's certificate is valid for it and chains to a trusted CA",
-        check_certificate,
-    ),
-    Check(
-        "tls.expiry", Phase.POST, "certificates are not near expiry (warn < 30 days, fail < 7)", check_expiry
-    ),
-)

@@ -1,1 +1,2 @@
-"""Pure rules several layers share (no I/O): what a placeholder looks like."""
+"""Pure rules several checks share (no network): domain names, HTTP headers (cache, HSTS), cookies, dotenv names,
+placeholders, counting words."""

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from launch_gate.checks import Check, Context
-from launch_gate.checks.email_auth import organizational_domain
+from launch_gate.checks import Context, check
 from launch_gate.net import dns_resolver
 from launch_gate.net.dns import Status, lookup
 from launch_gate.results import Finding, Outcome, Phase, Verdict
-
-
-def target_host(ctx: Context) -> str | None:
-    host = urlsplit(ctx.settings.target or "").hostname
-    return host.lower().rstrip(".") if host else None
-
-
-def twin(host: str) -> str:
-    """www.example.com <-> example.com (only for the organizational domain and its www)."""
-    apex = organizational_domain(host)
-    return apex if host == f"www.{apex}" else f"www.{apex}" if host == apex else host
+from launch_gate.rules.domains import organizational_domain, target_host, twin
 
 
 def names_to_resolve(ctx: Context, host: str) -> list[str]:
@@ -31,14 +18,14 @@ def names_to_resolve(ctx: Context, host: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _no_target() -> Verdict:
-    return Verdict.of(Outcome.SKIP, "no target: set `target` (the canonical URL) to check DNS.")
-
-
+@check(
+    "dns.resolves",
+    Phase.POST,
+    "the target, its apex/www twin and configured subdomains resolve",
+    needs_target="(the canonical URL) to check DNS",
+)
 async def check_resolves(ctx: Context) -> Verdict:
-    host = target_host(ctx)
-    if host is None:
-        return _no_target()
+    host = target_host(ctx.settings) or ""
     res = dns_resolver(ctx.settings)
     missing, unanswered, found = [], [], []
     for name in names_to_resolve(ctx, host):
@@ -61,10 +48,14 @@ async def check_resolves(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"all resolve: {'; '.join(found)}")
 
 
+@check(
+    "dns.caa",
+    Phase.POST,
+    "a CAA record limits who may issue certificates (warning)",
+    needs_target="(the canonical URL) to check DNS",
+)
 async def check_caa(ctx: Context) -> Verdict:
-    host = target_host(ctx)
-    if host is None:
-        return _no_target()
+    host = target_host(ctx.settings) or ""
     res = dns_resolver(ctx.settings)
     apex = organizational_domain(host)
     labels = host.split(".")
@@ -81,14 +72,3 @@ async def check_caa(ctx: Context) -> Verdict:
         f"no CAA record for {host} or {apex}: any certificate authority may issue for it. Add e.g. "
         f'`{apex}. CAA 0 issue "letsencrypt.org"`.',
     )
-
-
-CHECKS = (
-    Check(
-        "dns.resolves",
-        Phase.POST,
-        "the target, its apex/www twin and configured subdomains resolve",
-        check_resolves,
-    ),
-    Check("dns.caa", Phase.POST, "a CAA record limits who may issue certificates (warning)", check_caa),
-)

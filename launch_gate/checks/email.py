@@ -6,15 +6,11 @@ record does not exist fails a check; a resolver that does not answer makes it an
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
 
 import dns.asyncresolver
 
-from launch_gate.checks import Check, Context
-from launch_gate.config import Settings
+from launch_gate.checks import Context, check
 from launch_gate.errors import CouldNotVerify
 from launch_gate.mailauth import (
     SpfSyntaxError,
@@ -28,28 +24,11 @@ from launch_gate.mailauth import (
 from launch_gate.net import dns_resolver
 from launch_gate.net.dns import Answer, Status, lookup
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.domains import mail_domain, organizational_domain
 
 MAX_LOOKUPS = 10  # RFC 7208 4.6.4
 MAX_VOID = 2
 MAX_QUERIES = 60  # a bound on our own walk, whatever the records say
-
-
-@functools.cache
-def _public_suffixes() -> Any:
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()  # parsing the list takes a while: once per process
-
-
-def organizational_domain(host: str) -> str:
-    return str(_public_suffixes().privatesuffix(host.lower().rstrip(".")) or host)
-
-
-def mail_domain(settings: Settings) -> str | None:
-    if settings.email.domain:
-        return settings.email.domain.lower().rstrip(".")
-    host = urlsplit(settings.target or "").hostname
-    return organizational_domain(host) if host else None
 
 
 def _no_domain() -> Verdict:
@@ -118,6 +97,7 @@ class SpfWalk:
         await self.walk(target, inner, (*seen, target))
 
 
+@check("email.spf", Phase.POST, "SPF: one valid record, at most 10 lookups and 2 void, no +all/?all")
 async def check_spf(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -154,6 +134,7 @@ async def check_spf(ctx: Context) -> Verdict:
     )
 
 
+@check("email.dmarc", Phase.POST, "DMARC present with at least the minimum policy (rua as a warning)")
 async def check_dmarc(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -198,6 +179,7 @@ async def check_dmarc(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"DMARC p={dmarc.policy} for {domain}, reports to {', '.join(dmarc.rua)}")
 
 
+@check("email.dkim", Phase.POST, "DKIM keys published for the configured selectors, RSA >= 1024 bits")
 async def check_dkim(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -235,6 +217,7 @@ async def check_dkim(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"DKIM keys for {domain}: {', '.join(good)}")
 
 
+@check("email.mx", Phase.POST, "the mail domain has MX records")
 async def check_mx(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -247,26 +230,3 @@ async def check_mx(ctx: Context) -> Verdict:
     if any(r.split()[-1] == "." for r in answer.records):
         return Verdict.of(Outcome.FAIL, f"{domain} publishes a null MX: it says it accepts no mail at all.")
     return Verdict.of(Outcome.PASS, f"MX for {domain}: {', '.join(answer.records)}")
-
-
-CHECKS = (
-    Check(
-        "email.spf",
-        Phase.POST,
-        "SPF: one valid record, at most 10 lookups and 2 void, no +all/?all",
-        check_spf,
-    ),
-    Check(
-        "email.dmarc",
-        Phase.POST,
-        "DMARC present with at least the minimum policy (rua as a warning)",
-        check_dmarc,
-    ),
-    Check(
-        "email.dkim",
-        Phase.POST,
-        "DKIM keys published for the configured selectors, RSA >= 1024 bits",
-        check_dkim,
-    ),
-    Check("email.mx", Phase.POST, "the mail domain has MX records", check_mx),
-)

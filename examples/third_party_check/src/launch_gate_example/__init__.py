@@ -1,0 +1,1 @@
+"""An example of a third-party launch-gate check package."""
