@@ -10,15 +10,18 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from launch_gate import __version__
 from launch_gate.errors import ConfigError
 from launch_gate.results import ExitCode, GateReport
+
+if TYPE_CHECKING:
+    from launch_gate.report.interface import Reporter
 
 FLAG_NAMES = {
     "target": "--target",
@@ -52,7 +55,18 @@ def _positive(value: str) -> float:
     return number
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _reporter_table(reporters: Mapping[str, Reporter] | None = None) -> Mapping[str, Reporter]:
+    """The file reports `check` offers: the given table, else `launch_gate.report.FILE_REPORTERS`."""
+    from launch_gate.report import FILE_REPORTERS
+
+    return FILE_REPORTERS if reporters is None else reporters
+
+
+def _dest(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
+
+
+def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="launch-gate", description="Block a deploy that is not launch-ready.")
     parser.add_argument("--version", action="version", version=f"launch-gate {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -71,11 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--base", metavar="REF", help="git ref secrets.diff compares against (e.g. origin/main)"
     )
-    check.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
-    check.add_argument("--summary-md", type=Path, metavar="PATH", help="write a Markdown summary here")
-    check.add_argument(
-        "--sarif", type=Path, metavar="PATH", help="write SARIF 2.1.0 (secrets and dependencies) here"
-    )
+    for flag, reporter in _reporter_table(reporters).items():
+        check.add_argument(flag, type=Path, metavar="PATH", dest=_dest(flag), help=reporter.help)
 
     listing = commands.add_parser(
         "list", help="list every check with its id and phase, with the configuration's flows and routes"
@@ -128,52 +139,41 @@ def shown(path: Path | str) -> str:
     return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _write_reports(report: GateReport, args: argparse.Namespace) -> list[str]:
+def _write_reports(
+    report: GateReport, args: argparse.Namespace, reporters: Mapping[str, Reporter]
+) -> list[str]:
     """Write every report asked for; what could not be written, as sentences."""
-    from launch_gate.report import json_report, markdown, sarif
-
-    def summary(path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(markdown.render(report), encoding="utf-8")
-
-    def as_json(path: Path) -> None:
-        json_report.write(report, path)
-
-    def as_sarif(path: Path) -> None:
-        sarif.write(report, path)
-
-    wanted: list[tuple[str, Path | None, Callable[[Path], None]]] = [
-        ("JSON report (--report-json)", args.report_json, as_json),
-        ("SARIF (--sarif)", args.sarif, as_sarif),
-        ("Markdown summary (--summary-md)", args.summary_md, summary),
-    ]
     problems = []
-    for what, path, write in wanted:
+    for flag, reporter in reporters.items():
+        path: Path | None = getattr(args, _dest(flag), None)
         if path is None:
             continue
         try:
-            write(path)
+            reporter.write(report, path)
         except (OSError, UnicodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
             problems.append(
-                f"could not write the {what} to {shown(path)}: {reason}. Fix the path or its folder."
+                f"could not write the {reporter.name} ({flag}) to {shown(path)}: {reason}. "
+                "Fix the path or its folder."
             )
     return problems
 
 
-def _publish(report: GateReport, args: argparse.Namespace) -> int:
+def _publish(report: GateReport, args: argparse.Namespace, reporters: Mapping[str, Reporter]) -> int:
     """The terminal report, then the files, then the verdict line: the last line is the whole truth."""
-    from launch_gate.report import github, terminal
+    from launch_gate.report import PUBLISHERS, terminal
 
-    sys.stdout.write(terminal.render(report, terminal.use_color(sys.stdout), verdict=False))
+    sys.stdout.write(terminal.Terminal(terminal.use_color(sys.stdout), verdict=False).format(report))
     sys.stdout.flush()
-    problems = _write_reports(report, args)
+    problems = _write_reports(report, args, reporters)
     code = int(report.exit_code)
     if problems and code == ExitCode.READY:
         code = ExitCode.REPORT_NOT_WRITTEN
-    if github.in_actions(os.environ):
-        annotations, unwritten = github.publish(report, exit_code=code)
-        for line in annotations:
+    for publisher in PUBLISHERS:
+        if not publisher.applies(os.environ):
+            continue
+        lines, unwritten = publisher.publish(report, code, os.environ)
+        for line in lines:
             print(line)
         problems += unwritten
         code = ExitCode.REPORT_NOT_WRITTEN if unwritten and code == ExitCode.READY else code
@@ -230,10 +230,11 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command; never a traceback: an error of our own is a sentence, and so is a crash (exit 2)."""
+def main(argv: Sequence[str] | None = None, reporters: Mapping[str, Reporter] | None = None) -> int:
+    """The command; never a traceback: an error of our own is a sentence, and so is a crash (exit 2).
+    `reporters` replaces the file-report table (flag -> reporter) `check` offers."""
     try:
-        return _main(argv)
+        return _main(argv, _reporter_table(reporters))
     except KeyboardInterrupt:
         print("launch-gate: interrupted; nothing was decided.", file=sys.stderr)
         return 130
@@ -248,8 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.COULD_NOT_VERIFY
 
 
-def _main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _main(argv: Sequence[str] | None, reporters: Mapping[str, Reporter]) -> int:
+    args = build_parser(reporters).parse_args(argv)
     try:
         if args.command == "list":
             return _list_checks(args)
@@ -263,4 +264,4 @@ def _main(argv: Sequence[str] | None = None) -> int:
         report = _report(args)
     except ConfigError as error:
         return _config_error(error)
-    return _publish(report, args)
+    return _publish(report, args, reporters)

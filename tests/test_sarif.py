@@ -1,6 +1,8 @@
 """SARIF 2.1.0 as github/codeql-action/upload-sarif reads it: rules, levels, relative locations, lines >= 1."""
 
-from launch_gate.report.sarif import to_sarif
+import json
+
+from launch_gate.report.sarif import Sarif, to_sarif
 from launch_gate.results import CheckResult, Finding, GateReport, Outcome, Phase
 
 
@@ -57,3 +59,10 @@ def test_sarif_results_carry_level_line_and_fingerprint():
     assert secret["partialFingerprints"] == {"launchGateFinding/v1": "sha1:ab12"}
     assert vuln["level"] == "warning"
     assert vuln["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+
+
+def test_the_sarif_reporter_writes_what_to_sarif_builds(tmp_path):
+    path = tmp_path / "out" / "r.sarif"
+    Sarif().write(report(), path)
+    assert json.loads(path.read_text(encoding="utf-8")) == to_sarif(report())
+    assert Sarif.flag == "--sarif"

@@ -1,6 +1,7 @@
 """GitHub Actions: workflow-command annotations, step outputs and the job summary.
 
-Used whenever `GITHUB_ACTIONS=true`, whether the gate runs through our Action or as a plain command.
+Used whenever `GITHUB_ACTIONS=true`, whether the gate runs through our Action or as a plain command. A
+`Publisher`, not a `Reporter`: it writes to the files the runner names and prints workflow commands.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from launch_gate.redact import scrub
 from launch_gate.report import markdown
+from launch_gate.report.interface import Publisher
 from launch_gate.results import GateReport, Outcome
 
 COMMANDS = {Outcome.FAIL: "error", Outcome.ERROR: "error", Outcome.WARN: "warning"}
@@ -22,15 +24,11 @@ def in_actions(environ: Mapping[str, str]) -> bool:
 
 def data(text: str) -> str:
     """Text made safe for a workflow command's message."""
-    return _data(text)
-
-
-def _data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    return data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def annotation_lines(report: GateReport) -> Iterator[str]:
@@ -48,9 +46,9 @@ def annotation_lines(report: GateReport) -> Iterator[str]:
         located = [f for f in result.findings if f.file]
         for f in located:
             where = f"file={_prop(f.file or '')}" + (f",line={f.line}" if f.line else "")
-            yield f"::{command} {where},title={title}::{_data(scrub(f.message))}"
+            yield f"::{command} {where},title={title}::{data(scrub(f.message))}"
         if not located:
-            yield f"::{command} title={title}::{_data(scrub(prefix + result.message))}"
+            yield f"::{command} title={title}::{data(scrub(prefix + result.message))}"
 
 
 def _append(path: str, text: str) -> None:
@@ -89,3 +87,15 @@ def publish(
                 f"could not write GitHub Actions' job summary (GITHUB_STEP_SUMMARY): {exc.strerror}."
             )
     return list(annotation_lines(report)), problems
+
+
+class GitHubActions(Publisher):
+    name = "GitHub Actions"
+
+    def applies(self, environ: Mapping[str, str]) -> bool:
+        return in_actions(environ)
+
+    def publish(
+        self, report: GateReport, exit_code: int, environ: Mapping[str, str]
+    ) -> tuple[list[str], list[str]]:
+        return publish(report, environ, exit_code=exit_code)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from launch_gate import __version__
 from launch_gate.redact import scrub
+from launch_gate.report.interface import Reporter
 from launch_gate.results import GateReport
 
 SCHEMA_VERSION = 1
@@ -28,6 +28,10 @@ def to_json(report: GateReport) -> str:
     return json.dumps(_scrubbed(data), indent=2) + "\n"
 
 
-def write(report: GateReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_json(report), encoding="utf-8")
+class JsonReport(Reporter):
+    name = "JSON report"
+    flag = "--report-json"
+    help = "write the JSON report here"
+
+    def format(self, report: GateReport) -> str:
+        return to_json(report)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from launch_gate.redact import scrub
-from launch_gate.report.terminal import latency_rows
+from launch_gate.report.interface import Reporter
+from launch_gate.report.latency_view import latency_rows
+from launch_gate.report.latency_view import milliseconds as ms
 from launch_gate.results import CheckResult, GateReport, Outcome
 
 ICONS = {
@@ -35,10 +37,6 @@ def _findings(result: CheckResult) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
-
-
 def latency_section(report: GateReport) -> list[str]:
     """Per-route latency as a Mermaid chart (bars: p95; line: each route's p95 budget) and a table."""
     rows = latency_rows(report.results)
@@ -62,9 +60,7 @@ def latency_section(report: GateReport) -> list[str]:
     for name, p50, p95, p99, budget in rows:
         flag = " ❌" if budget is not None and p95 > budget else ""
         limit = f"{budget:g} ms" if budget is not None else "-"
-        lines.append(
-            f"| `{name}` | {_number(p50)} ms | {_number(p95)} ms{flag} | {_number(p99)} ms | {limit} |"
-        )
+        lines.append(f"| `{name}` | {ms(p50)} ms | {ms(p95)} ms{flag} | {ms(p99)} ms | {limit} |")
     return [*lines, ""]
 
 
@@ -87,3 +83,12 @@ def render(report: GateReport) -> str:
         if result.findings and result.outcome is not Outcome.PASS:
             lines += _findings(result)
     return "\n".join(lines) + "\n"
+
+
+class MarkdownSummary(Reporter):
+    name = "Markdown summary"
+    flag = "--summary-md"
+    help = "write a Markdown summary here"
+
+    def format(self, report: GateReport) -> str:
+        return render(report)

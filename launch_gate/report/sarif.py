@@ -4,11 +4,11 @@ github/codeql-action/upload-sarif expects: one rule per check, one result per lo
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from launch_gate import __version__
 from launch_gate.redact import scrub
+from launch_gate.report.interface import Reporter
 from launch_gate.results import CheckResult, Finding, GateReport, Outcome
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -69,6 +69,10 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
     }
 
 
-def write(report: GateReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_sarif(report), indent=2) + "\n", encoding="utf-8")
+class Sarif(Reporter):
+    name = "SARIF"
+    flag = "--sarif"
+    help = "write SARIF 2.1.0 (secrets and dependencies) here"
+
+    def format(self, report: GateReport) -> str:
+        return json.dumps(to_sarif(report), indent=2) + "\n"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Iterable
 from typing import TextIO
 
 from launch_gate.redact import scrub
+from launch_gate.report.interface import Reporter
+from launch_gate.report.latency_view import latency_chart as latency_chart  # re-exported for older imports
+from launch_gate.report.latency_view import latency_rows as latency_rows
 from launch_gate.results import CheckResult, ExitCode, GateReport, Outcome
 from launch_gate.rules.words import count
 
@@ -46,53 +47,6 @@ def result_lines(result: CheckResult, width: int, color: bool = False) -> list[s
     return lines
 
 
-Row = tuple[str, float, float, float, float | None]  # name, p50, p95, p99 (ms), p95 budget
-
-
-def _ms(value: float) -> str:
-    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
-
-
-def latency_chart(rows: list[Row], width: int = 32) -> list[str]:
-    """One bar per route, on one scale: solid to p95, shaded to p99, `│` where the p95 budget is."""
-    if not rows:
-        return []
-    top = max(max(p99, budget or 0.0) for _, _, _, p99, budget in rows) * 1.05 or 1.0
-    names = max(len(name) for name, *_ in rows)
-    lines = []
-    for name, p50, p95, p99, budget in rows:
-        cells = [" "] * width
-        solid, shaded = round(p95 / top * width), round(p99 / top * width)
-        for i in range(min(solid, width)):
-            cells[i] = "█"
-        for i in range(solid, min(shaded, width)):
-            cells[i] = "░"
-        if solid == 0 and p95 > 0:
-            cells[0] = "▏"
-        if budget:
-            mark = min(width - 1, round(budget / top * width))
-            cells[mark] = "│" if cells[mark] == " " else "┃"
-        over = "  OVER BUDGET" if budget and p95 > budget else ""
-        limit = f" (budget {_ms(budget)})" if budget else ""
-        lines.append(
-            f"  {name:<{names}}  ▕{''.join(cells)}▏ p50 {_ms(p50)} · p95 {_ms(p95)} · p99 {_ms(p99)} ms{limit}{over}"
-        )
-    lines.append(f"  {'':<{names}}   █ p95  ░ p99  │ p95 budget; scale 0-{_ms(top)} ms")
-    return lines
-
-
-def latency_rows(results: Iterable[CheckResult]) -> list[Row]:
-    """The chart's rows from `latency.<route>` results that measured something."""
-    rows: list[Row] = []
-    for result in results:
-        figures = [result.metrics.get(k) for k in ("p50_ms", "p95_ms", "p99_ms", "budget_p95_ms")]
-        numbers = [float(f) if isinstance(f, int | float) and math.isfinite(f) else None for f in figures]
-        p50, p95, p99, budget = numbers
-        if result.id.startswith("latency.") and p50 is not None and p95 is not None and p99 is not None:
-            rows.append((result.id.removeprefix("latency."), p50, p95, p99, budget))
-    return rows
-
-
 def verdict_line(report: GateReport, exit_code: int | None = None, unwritten: int = 0) -> str:
     """The last line: the verdict, the tally and the exit code (the command's, when a report it was asked
     for could not be written)."""
@@ -129,4 +83,17 @@ def render(report: GateReport, color: bool = False, verdict: bool = True) -> str
 
 
 def write(report: GateReport, stream: TextIO) -> None:
-    stream.write(render(report, use_color(stream)))
+    stream.write(Terminal(use_color(stream)).format(report))
+
+
+class Terminal(Reporter):
+    """The report the command prints; `verdict=False` leaves out the last line (written after the files)."""
+
+    name = "terminal report"
+
+    def __init__(self, color: bool = False, verdict: bool = True) -> None:
+        self.color = color
+        self.verdict = verdict
+
+    def format(self, report: GateReport) -> str:
+        return render(report, self.color, self.verdict)
