@@ -2,6 +2,11 @@
 
 Imported only when `--launch-gate` is on. A failed check fails its item during the call; a check that could
 not verify errors its item during setup, so pytest (and JUnit) keep "failed" and "error" apart.
+
+The gate's checks run together in a background thread, as the command runs them. Under pytest-xdist the gate's
+items are one unit of work sent to one worker, which runs them together from the first one's setup; under
+pytest-timeout each item's limit comes from its check's own timeout. Both stay optional: xdist is imported only
+inside xdist's own hook, and their markers are added only when the plugin is active.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import json
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,9 +31,21 @@ from launch_gate.report import terminal
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
 from launch_gate.runner import Planned, build_plan, gate_secrets, make_context, run_plan, run_staged
 
+if TYPE_CHECKING:
+    from xdist.workermanage import WorkerController
+
 PROPERTY = "launch_gate"
 METRICS_PROPERTY = "launch_gate_metrics"
 COLLECTOR_NAME = "launch-gate"
+# pytest-xdist: the modes that send the gate's items to one worker as one unit (`load` through our scheduler,
+# `loadgroup` through the xdist_group marker, `loadscope`/`loadfile` through the node ids; `each` sends all to
+# all); the controller tells each worker so in its workerinput. `worksteal` may split them: they run one by one.
+TOGETHER = "launch_gate_together"
+TOGETHER_MODES = ("load", "loadgroup", "loadscope", "loadfile", "each")
+# pytest-timeout: a gate item's limit is its check's own timeout (and the stages before it), 10 % + 10 s more,
+# so that the check's own timeout reports first ("could not verify: no answer within N s").
+TIMEOUT_FACTOR = 1.1
+TIMEOUT_MARGIN_S = 10.0
 
 
 class LaunchGateWarning(UserWarning):
@@ -89,6 +107,45 @@ class GateCollector(pytest.Collector):
             yield GateItem.from_parent(self, name=planned.check.id, planned=planned, context=self.context)
 
 
+def timeout_limits(plan: Sequence[Planned], settings: Settings) -> dict[str, float]:
+    """pytest-timeout's limit for each gate item: a backstop that fires only if the gate's own timeouts did not.
+    An item may wait for the stages before its own (the background run finishes a stage before the next)."""
+    own = {p.check.id: p.check.time_limit(settings) for p in plan}
+    slowest: dict[int, float] = {}
+    for p in plan:
+        slowest[p.check.stage] = max(slowest.get(p.check.stage, 0.0), own[p.check.id])
+    limits = {}
+    for p in plan:
+        waited = sum(limit for stage, limit in slowest.items() if stage < p.check.stage)
+        limits[p.check.id] = round((waited + own[p.check.id]) * TIMEOUT_FACTOR + TIMEOUT_MARGIN_S, 1)
+    return limits
+
+
+def mark_for_plugins(
+    items: Sequence[GateItem], settings: Settings, plugins: pytest.PytestPluginManager
+) -> None:
+    """Markers for the optional plugins, each only when it is active (--strict-markers knows it only then)."""
+    if plugins.has_plugin("xdist"):  # honoured by `--dist loadgroup`
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(COLLECTOR_NAME))
+    if plugins.has_plugin("timeout"):  # a marker wins over --timeout and the `timeout` ini key
+        limits = timeout_limits([item.planned for item in items], settings)
+        for item in items:
+            item.add_marker(pytest.mark.timeout(limits[item.planned.check.id], func_only=False))
+
+
+def together_scheduling(config: pytest.Config, log: object) -> object:
+    """xdist's `load` scheduling, except that the gate's items are one unit of work (as under `loadgroup`,
+    without renaming their node ids)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GateTogetherScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type hints
+        def _split_scope(self, nodeid: str) -> str:
+            return COLLECTOR_NAME if nodeid.startswith(f"{COLLECTOR_NAME}::") else nodeid
+
+    return GateTogetherScheduling(config, log)
+
+
 def _marked_phase(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("launch_gate")
     if marker is None:
@@ -141,6 +198,7 @@ class GatePlugin:
         except ConfigError as error:
             raise pytest.UsageError(f"launch-gate: {error}") from None
         self.results: dict[str, CheckResult] = {}
+        self.waiting: list[GateItem] = []  # on an xdist worker: run together once the first one is set up
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         read = ", ".join(str(path) for path in self.settings.sources) or "none"
@@ -168,6 +226,7 @@ class GatePlugin:
         )
         collector.path = self.settings.root
         gate_items = list(collector.collect())
+        mark_for_plugins(gate_items, self.settings, config.pluginmanager)
         # Report the collection so pytest's "collected N items" and -k/-m tallies count the gate's items.
         report = pytest.CollectReport(
             COLLECTOR_NAME, "passed", None, list[pytest.Item | pytest.Collector](gate_items)
@@ -177,13 +236,28 @@ class GatePlugin:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         selected = [item for item in session.items if isinstance(item, GateItem)]
-        # Under pytest-xdist a worker runs only what it is sent, unknown in advance: items run one by one there.
-        if (
-            len(selected) > 1
-            and not session.config.option.collectonly
-            and not hasattr(session.config, "workerinput")
-        ):
+        if len(selected) < 2 or session.config.option.collectonly:
+            return
+        workerinput = getattr(session.config, "workerinput", None)
+        if workerinput is None:
             run_in_background(selected, selected[0].context)
+        elif workerinput.get(TOGETHER):  # this worker is sent all of them or none: wait and see
+            self.waiting = selected
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.waiting and isinstance(item, GateItem):
+            waiting, self.waiting = self.waiting, []
+            run_in_background(waiting, item.context)
+
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: object) -> object | None:
+        """`-n N` alone means `--dist load`: keep it, with the gate's items sent to one worker together."""
+        return together_scheduling(config, log) if config.getvalue("dist") == "load" else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: WorkerController) -> None:
+        node.workerinput[TOGETHER] = self.config.getvalue("dist") in TOGETHER_MODES
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)

@@ -114,7 +114,7 @@ async def run_one(planned: Planned, ctx: Context) -> CheckResult:
     check = planned.check
     if planned.level == "off":
         return CheckResult(check.id, check.phase, Outcome.SKIP, "off by configuration")
-    timeout = check.timeout(ctx.settings) if check.timeout else ctx.settings.timeout
+    timeout = check.time_limit(ctx.settings)
     started = time.perf_counter()
     try:
         verdict = await asyncio.wait_for(_verdict(check, ctx), timeout)

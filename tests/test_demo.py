@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import subprocess
+import sys
 
 import dkim
 import dns.resolver
@@ -10,7 +12,7 @@ import pytest
 from launch_gate import demo
 from launch_gate.config import load_settings
 from launch_gate.net import http_client
-from tests.conftest import run_cli
+from tests.conftest import base_env, run_cli
 
 
 def test_the_clean_demo_is_ready(tmp_path):
@@ -71,6 +73,39 @@ def test_an_unknown_fault_is_a_usage_error(tmp_path):
     done = run_cli("demo", "--fault", "no-such-fault", cwd=tmp_path)
     assert done.returncode == 4
     assert "unknown --fault no-such-fault" in done.stderr
+
+
+# As if the demo extra were not installed: importing any of its packages raises ModuleNotFoundError.
+WITHOUT_DEMO_EXTRA = (
+    "import sys\nfor name in ('uvicorn', 'trustme', 'dnslib'):\n    sys.modules[name] = None\n"
+)
+MISSING_EXTRA = "the demo needs the demo extra: pip install 'launch-gate[demo]'"
+
+
+def run_without_demo_extra(code: str, cwd) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_DEMO_EXTRA + code],
+        cwd=cwd, env=base_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_without_the_demo_extra_the_demo_command_says_how_to_install_it(tmp_path):
+    done = run_without_demo_extra(
+        "import runpy\nsys.argv = ['launch-gate', 'demo']\nrunpy.run_module('launch_gate', run_name='__main__')\n",
+        tmp_path,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert MISSING_EXTRA in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_without_the_demo_extra_importing_the_demo_is_an_import_error(tmp_path):
+    done = run_without_demo_extra(
+        "try:\n    from launch_gate import demo\nexcept ImportError as error:\n    print('ImportError:', error)\n",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"ImportError: {MISSING_EXTRA}"
 
 
 def test_signup_sends_a_dkim_signed_email_that_verifies_against_the_published_key():

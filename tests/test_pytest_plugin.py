@@ -1,5 +1,7 @@
 """The plugin as a user meets it: pytester runs real pytest sessions in a scratch directory."""
 
+import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -114,6 +116,92 @@ def test_xdist_gives_the_same_outcomes(gated, monkeypatch):
         if line.startswith(("FAILED", "PASSED", "SKIPPED")) and "launch-gate::" in line
     )
     parallel.stdout.fnmatch_lines(["*launch-gate: BLOCKED*", "*FAIL*env.test-keys*"])
+
+
+@pytest.mark.parametrize("dist", [(), ("--dist", "loadgroup")], ids=["default", "loadgroup"])
+def test_under_xdist_every_gate_item_runs_on_one_worker(gated, monkeypatch, dist):
+    """xdist's default scheduling (and an explicit loadgroup) sends the gate to one worker as one unit, so that
+    worker runs its checks together; the user's tests are spread as usual."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal/app")
+    for n in range(6):
+        gated.makepyfile(**{f"test_more{n}": f"def test_more{n}():\n    pass\n"})
+    result = gated.runpytest_subprocess("--launch-gate", "-n", "2", *dist, "-v", *ENV_ONLY)
+    result.assert_outcomes(passed=11, skipped=1)
+    ran_on = [re.match(r"\[(gw\d+)\]", line) for line in result.stdout.lines if "launch-gate::" in line]
+    gate_workers = {match.group(1) for match in ran_on if match}
+    assert sum(1 for match in ran_on if match) == 5, result.stdout.str()  # the env checks
+    assert len(gate_workers) == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*launch-gate: READY*"])
+
+
+RECORD_MARKERS = """
+import json
+import sys
+
+
+def pytest_collection_finish(session):
+    seen = {"xdist imported": "xdist" in sys.modules}
+    for item in session.items:
+        if item.nodeid.startswith("launch-gate::"):
+            timeout = item.get_closest_marker("timeout")
+            group = item.get_closest_marker("xdist_group")
+            seen[item.name] = {
+                "timeout": [list(timeout.args), timeout.kwargs] if timeout else None,
+                "group": list(group.args) if group else None,
+            }
+    with open("markers.json", "w") as out:
+        json.dump(seen, out)
+"""
+
+
+def test_each_gate_item_gets_pytest_timeouts_limit_from_its_checks_own(gated):
+    gated.makepyprojecttoml(
+        GATE.replace('environment = "production"', 'environment = "production"\ntimeout = 7')
+        + '\n[tool.launch-gate.latency.routes]\nhome = "/"\n'  # a latency burst: the stage after the others
+    )
+    gated.makeconftest(RECORD_MARKERS)
+    gated.runpytest_subprocess("--launch-gate", "--collect-only", "-q")
+    seen = json.loads((gated.path / "markers.json").read_text())
+    # the check's own 7 s, 10 % and 10 s more: the check's own timeout reports first
+    assert seen["env.required"]["timeout"] == [[17.7], {"func_only": False}]
+    assert seen["env.required"]["group"] == ["launch-gate"]
+    limits = {name: marks["timeout"][0][0] for name, marks in seen.items() if isinstance(marks, dict)}
+    assert set(limits) == {*CHECK_IDS, "latency.home"}
+    # a latency burst runs after the other checks: its limit counts the stage it waits for
+    assert limits["latency.home"] > limits["env.required"] + 10
+
+
+def test_without_xdist_and_pytest_timeout_the_gate_marks_nothing_for_them(gated, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal/app")
+    gated.makeconftest(RECORD_MARKERS)
+    without = ("-p", "no:xdist", "-p", "no:xdist.looponfail", "-p", "no:timeout")  # as if not installed
+    result = gated.runpytest_subprocess(*without, "--strict-markers", "--launch-gate", *ENV_ONLY)
+    result.assert_outcomes(passed=5, skipped=1)
+    seen = json.loads((gated.path / "markers.json").read_text())
+    assert seen["xdist imported"] is False
+    assert seen["env.required"] == {"timeout": None, "group": None}
+
+
+def test_a_global_timeout_smaller_than_a_checks_own_does_not_cut_the_check_short(gated, monkeypatch):
+    """--timeout sized for unit tests does not kill a gate item: the check's own timeout decides."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal/app")
+    gated.makefile(".toml", **{"launch-gate": '[env]\nsettings-class = "slow_settings:Settings"\n'})
+    gated.makepyfile(
+        slow_settings="""
+        import time
+
+        from pydantic_settings import BaseSettings
+
+        time.sleep(2)  # an app whose settings take a while to import
+
+
+        class Settings(BaseSettings):
+            pass
+        """
+    )
+    result = gated.runpytest_subprocess("--launch-gate", "--timeout", "1", "-k", "settings")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*Timeout*")
 
 
 def test_junit_has_a_testcase_per_check(gated, monkeypatch):

@@ -74,6 +74,10 @@ class Check:
     timeout: Callable[[Settings], float] | None = None  # its own limit, where the global one does not fit
     stage: int = 0  # checks run concurrently within a stage, stages one after another (measurements last)
 
+    def time_limit(self, settings: Settings) -> float:
+        """Seconds this check may take: its own limit, else the `timeout` setting."""
+        return self.timeout(settings) if self.timeout else settings.timeout
+
     @property
     def area(self) -> str:
         return self.id.split(".", 1)[0]

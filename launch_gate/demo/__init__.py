@@ -16,14 +16,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from launch_gate.demo.dns import DnsServer, Zone
-from launch_gate.demo.mail import Inbox, Sender, smtp_server
-from launch_gate.demo.serve import http_server, tls_server
-from launch_gate.demo.site import APEX, CANONICAL, Edge
+from launch_gate.errors import ConfigError
+
+EXTRA = ("uvicorn", "trustme", "dnslib")  # the `demo` extra: what the gate itself never needs
+MISSING_EXTRA = "the demo needs the demo extra: pip install 'launch-gate[demo]'"
+
+
+class DemoExtraMissing(ConfigError, ImportError):
+    """The demo's servers are not installed: a sentence for the command (exit 4), an ImportError for code."""
+
+
+try:
+    import trustme
+
+    from launch_gate.demo.dns import DnsServer, Zone
+    from launch_gate.demo.mail import Inbox, Sender, smtp_server
+    from launch_gate.demo.serve import http_server, tls_server
+    from launch_gate.demo.site import APEX, CANONICAL, Edge
+except ImportError as error:
+    if (error.name or "").partition(".")[0] not in EXTRA:
+        raise
+    raise DemoExtraMissing(MISSING_EXTRA, name=error.name) from None
 
 SELECTOR = "s1"
 STALE = "127.0.0.2"  # "stale-address": an old server the apex still points at, with the old redirects
