@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 PROPERTY = "launch_gate"
 METRICS_PROPERTY = "launch_gate_metrics"
 COLLECTOR_NAME = "launch-gate"
-# pytest-xdist: the modes that send the gate's items to one worker as one unit (`load` through our scheduler,
-# `loadgroup` through the xdist_group marker, `loadscope`/`loadfile` through the node ids; `each` sends all to
+# pytest-xdist: the modes that send the gate's items to one worker as one unit (`load` and `loadgroup` through
+# our scheduler, `loadscope`/`loadfile` through the node ids; `each` sends all to
 # all); the controller tells each worker so in its workerinput. `worksteal` may split them: they run one by one.
 TOGETHER = "launch_gate_together"
 TOGETHER_MODES = ("load", "loadgroup", "loadscope", "loadfile", "each")
@@ -135,13 +135,17 @@ def mark_for_plugins(
 
 
 def together_scheduling(config: pytest.Config, log: object) -> object:
-    """xdist's `load` scheduling, except that the gate's items are one unit of work (as under `loadgroup`,
-    without renaming their node ids)."""
-    from xdist.scheduler import LoadScopeScheduling
+    """xdist's `load` or `loadgroup` scheduling, except that the gate's items are one unit of work (without
+    renaming their node ids, and whatever order xdist's own hooks run in)."""
+    from xdist.scheduler import LoadGroupScheduling, LoadScopeScheduling
 
-    class GateTogetherScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type hints
+    grouped = config.getvalue("dist") == "loadgroup"
+
+    class GateTogetherScheduling(LoadGroupScheduling if grouped else LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            return COLLECTOR_NAME if nodeid.startswith(f"{COLLECTOR_NAME}::") else nodeid
+            if nodeid.startswith(f"{COLLECTOR_NAME}::"):
+                return COLLECTOR_NAME
+            return str(super()._split_scope(nodeid)) if grouped else nodeid
 
     return GateTogetherScheduling(config, log)
 
@@ -252,8 +256,9 @@ class GatePlugin:
 
     @pytest.hookimpl(tryfirst=True, optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: object) -> object | None:
-        """`-n N` alone means `--dist load`: keep it, with the gate's items sent to one worker together."""
-        return together_scheduling(config, log) if config.getvalue("dist") == "load" else None
+        """`-n N` alone means `--dist load`: keep it (or `loadgroup`), with the gate's items sent to one worker
+        together."""
+        return together_scheduling(config, log) if config.getvalue("dist") in ("load", "loadgroup") else None
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: WorkerController) -> None:

@@ -22,5 +22,13 @@ def edge(tmp_path) -> Iterator[tuple[Edge, str]]:
         )
 
 
+# The target and its twin routed to a port nothing listens on, over http and https.
+UNREACHABLE = (
+    f'target = "https://{CANONICAL}/"\n[net]\nconnect-to = ['
+    + ", ".join(f'"{h}:{p}:127.0.0.1:9"' for h in (CANONICAL, APEX) for p in (80, 443))
+    + "]\nprobe-timeout = 2\n"
+)
+
+
 def check(project, config: str, check_id: str):
     return run_check(project({"launch-gate.toml": config}), check_id)
