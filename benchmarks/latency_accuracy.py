@@ -3,7 +3,7 @@
 A loopback HTTP/1.1 server delays each response by a known amount drawn from a seeded distribution (2 ms plus
 a log-normal with a 15 ms median) and records each request's service time: that is the ground truth. Two
 cases: `steady`, and `stall`, where the server freezes for 1 s and every request arriving then waits out
-the rest of it. Each case is measured by the gate's prober (launch_gate.latency: open model, fixed arrival
+the rest of it. Each case is measured by the gate's prober (launch_gate.net.prober: open model, fixed arrival
 rate), by httpx's AsyncClient on the same schedule, and by `hey` (Debian's package; a closed model: each of
 its workers waits for its response before sending again, as most load tools do).
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from launch_gate.latency import Prober, percentile, summarize
 from launch_gate.net.http import HttpOptions
+from launch_gate.net.prober import Prober, percentile, summarize
 
 STALL_AT, STALL_FOR = 2.0, 1.0  # seconds after the first request
 

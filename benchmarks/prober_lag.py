@@ -36,10 +36,10 @@ from contextlib import contextmanager
 
 import launch_gate.checks
 import launch_gate.cli
-import launch_gate.latency
+import launch_gate.net.prober
 import launch_gate.runner
-from launch_gate.latency import MAX_IN_FLIGHT, Prober, Sample, _read_response, percentile
 from launch_gate.net.http import HttpOptions
+from launch_gate.net.prober import MAX_IN_FLIGHT, Prober, Sample, _read_response, percentile
 
 SERVER = """
 import asyncio, sys
@@ -165,13 +165,13 @@ def one_burst(kind: str, port: int, rate: float, duration: float) -> dict[str, f
     prober = (PreviousProber if kind == "before" else Prober)(HttpOptions(), f"http://127.0.0.1:{port}/")
     collections = Collections()
     gc.callbacks.append(collections)
-    paused = launch_gate.latency.collector_paused
+    paused = launch_gate.net.prober.collector_paused
     if kind == "scheduler only":
-        launch_gate.latency.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
+        launch_gate.net.prober.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
     try:
         samples = asyncio.run(prober.burst(rate, duration, 10.0))
     finally:
-        launch_gate.latency.collector_paused = paused
+        launch_gate.net.prober.collector_paused = paused
         gc.callbacks.remove(collections)
     lags = sorted(s.lag * 1000 for s in samples)
     lateness[kind].extend(lags)

@@ -137,7 +137,7 @@ def run_ours(tree: Path) -> tuple[float, Found]:
 
 
 def ours_only(tree: Path) -> None:
-    from launch_gate.scan.engine import scan
+    from launch_gate.secretscan.engine import scan
 
     os.chdir(tree)
     files = [(p, p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*")) if p.is_file()]

@@ -46,119 +46,6 @@ PLACEHOLDERS: dict[str, tuple[str, dict[str, str]]] = {
     "latency.home": ("latency.<route>", {"GET /:": "`METHOD path`:"}),
 }
 
-# What makes each check fail, beyond its one-line summary. These belong in the check declarations (the
-# registry's `@check`); until they move there, a test keeps this table and the registry in step.
-FAILS_WHEN: dict[str, str] = {
-    "env.required": (
-        "a variable from `required` or the `example-file` is unset or empty; an `example-file` that is "
-        "missing, cannot be read, is not UTF-8 or declares no variable is *could not verify*, naming the "
-        "file"
-    ),
-    "env.placeholders": (
-        "a declared variable holds a placeholder: `changeme`, `xxx`, `your-…`, `TODO`, `<…>`, `{{…}}`, "
-        "`example`"
-    ),
-    "env.test-keys": (
-        "in production, any variable holds a payment test key (`sk_test_`, `pk_test_`, `rk_test_`, "
-        "`rzp_test_`, Square/Braintree sandbox)"
-    ),
-    "env.debug": (
-        "in production, `DEBUG`, `FLASK_DEBUG`, `DJANGO_DEBUG` or `APP_DEBUG` is truthy, "
-        "`FLASK_ENV=development`, or `NODE_ENV` is set to anything but `production`"
-    ),
-    "env.settings-class": (
-        "your `settings-class` (e.g. `app.config:Settings`) rejects the environment; each problem names "
-        "the environment variable"
-    ),
-    "secrets.repo": "a secret is in a file git tracks, or an untracked file git does not ignore",
-    "secrets.diff": (
-        "a secret is in a file changed since the base ref (`--base`, pre-commit's push refs, or the pull "
-        "request's base)"
-    ),
-    "secrets.bundle": (
-        "a secret is anywhere in the built client bundle (`bundle-dirs`): shipped to every visitor"
-    ),
-    "deps.audit": "pip-audit finds a known vulnerability in your dependencies",
-    "domain.redirects": (
-        "an http/https, apex/www variant of the target does not end at the canonical URL with path and "
-        "query kept, http's first hop is not https on the same host, a redirect is temporary (not "
-        "301/308), or a chain is longer than 2 hops or loops (reported with the chain); each variant is "
-        "followed from every A/AAAA address its name has, and a wrong one is named (`[via 203.0.113.7]`). "
-        "The canonical URL itself (and `/`) must end, on its own site, in a 2xx page within `page-within` "
-        "(2 s): a loop, a redirect to another site, a 4xx/5xx or a slow page fails naming the URL; no "
-        "answer is *could not verify*. When the home page fails, the header checks say they could not "
-        "judge it instead of reporting missing headers"
-    ),
-    "headers.hsts": (
-        "no `Strict-Transport-Security`, max-age under a year, or no includeSubDomains (preload noted)"
-    ),
-    "headers.security": (
-        "no Content-Security-Policy, `X-Content-Type-Options: nosniff`, frame protection (X-Frame-Options "
-        "or CSP frame-ancestors) or Referrer-Policy"
-    ),
-    "headers.cookies": (
-        "a cookie set on the way to the home page, by a login page it links (log in / sign in) or by a "
-        "page in `cookie-paths` lacks Secure (on https) or SameSite, or a session-like cookie lacks "
-        "HttpOnly; named by page and cookie, never its value"
-    ),
-    "headers.cors": (
-        "a response reflects a foreign Origin, allows `*` with credentials, or allows an origin not in "
-        "`cors-origins` (on `cors-paths`)"
-    ),
-    "headers.cache": (
-        "a static asset (linked from the page, or `static-paths`) is not cacheable for at least a day, or "
-        "the page sets a cookie yet shared caches may store it (`public`, `s-maxage` or `max-age` without "
-        "`private`/`no-store`); smoke flows check logged-in responses the same way"
-    ),
-    "exposure.files": (
-        "`/.env`, `/.git/config`, `/.git/HEAD`, backups or debug pages are served (judged by their "
-        "content, so a single-page app's catch-all 200 is not a false alarm)"
-    ),
-    "exposure.errors": "a 404 or error page shows a stack trace or framework debug output",
-    "dns.resolves": ("the target's host, its apex/www twin, or a configured subdomain has no A/AAAA record"),
-    "dns.caa": (
-        "warns when no CAA record (up the tree to the organizational domain) limits who may issue "
-        "certificates"
-    ),
-    "tls.certificate": (
-        "a host's certificate is not valid for its name or does not chain to a trusted CA (checked with "
-        "SNI, as a browser does)"
-    ),
-    "tls.expiry": (
-        "a certificate expires in under `fail-days` (7); warns under `warn-days` (30); both scaled down "
-        "for short-lived certificates (a third and a half of their lifetime)"
-    ),
-    "email.spf": (
-        "the mail domain has no SPF record, two of them, invalid syntax, more than 10 DNS-querying terms "
-        "or 2 void lookups (counted through includes), or ends in `+all`/`?all`"
-    ),
-    "email.dmarc": (
-        "no DMARC record (at the domain, else the organizational domain), or a policy below "
-        "`dmarc-min-policy`; warns without `rua=` or with `pct` < 100"
-    ),
-    "email.dkim": (
-        "a configured selector has no key, a revoked one, or an RSA key under 1024 bits; warns under 2048"
-    ),
-    "email.mx": "the mail domain has no MX, or a null MX",
-    "smoke.<flow>": (
-        "one per flow in `[smoke.flows]`: a step got the wrong status, lacked a value to capture, set a "
-        "cookie lacking Secure/SameSite/HttpOnly (named with the step and the cookie; the flow and its "
-        "cleanup still run), or a logged-in response may be stored by shared caches; an awaited email did "
-        "not arrive in time, is not DKIM-signed, its signature does not verify against the key in DNS, "
-        "its From is not your mail domain or not aligned with the signature, or it links to another host "
-        "or plain http; or the cleanup failed. No answer (timeout, unreachable, unreadable mailbox, DKIM "
-        "key lookup failing) is *could not verify*. Skipped against production unless `allow-production`"
-    ),
-    "latency.<route>": (
-        "one per route in `[latency.routes]`: p95 (or p99) over its budget, error rate over its budget (a "
-        "route that answers 5xx to every request has *failed*: error rate 100 %), or p95 grown by more "
-        "than `regression` against a previous JSON report. *Could not verify*: too few samples, no answer "
-        "at all (connection refused, timeout, name lookup failed), or a doubt that could change the "
-        "verdict: requests without an answer that decide it, or a client that sent late by more than its "
-        "distance to the budget"
-    ),
-}
-
 # What a configuration key means, where README said more than the code's comments (keyed by its TOML path;
 # `<name>` stands for a route's or a flow's name). A field's `description`, where the code gives one, wins.
 DESCRIPTIONS: dict[str, str] = {
@@ -313,15 +200,16 @@ def example_settings() -> Settings:
     return Settings.model_validate(EXAMPLE)
 
 
-def documented_checks() -> list[tuple[str, str, str]]:
-    """(id, phase, summary) of every check, in report order; a configured check under its placeholder."""
+def documented_checks() -> list[tuple[str, str, str, str]]:
+    """(id, phase, summary, fails-when) of every check, in report order; a configured check under its
+    placeholder."""
     rows = []
     for check in all_checks(example_settings()):
         shown, words = PLACEHOLDERS.get(check.id, (check.id, {}))
         summary = check.summary
         for old, new in words.items():
             summary = summary.replace(old, new)
-        rows.append((shown, check.phase.value, summary))
+        rows.append((shown, check.phase.value, summary, check.fails_when))
     return rows
 
 
@@ -333,15 +221,15 @@ def slug(heading: str) -> str:
 
 def checks_reference() -> str:
     rows = documented_checks()
-    missing = [check_id for check_id, _, _ in rows if check_id not in FAILS_WHEN]
+    missing = [check_id for check_id, _, _, fails_when in rows if not fails_when]
     if missing:
         raise LookupError(
-            f"no 'fails when' text for {', '.join(missing)}: add it to FAILS_WHEN in launch_gate/_docs.py"
+            f"no 'fails when' text for {', '.join(missing)}: declare it with the check (`fails_when=`)"
         )
     lines = ["| id | phase | what it checks |", "| --- | --- | --- |"]
-    lines += [f"| [`{i}`](#{slug(i)}) | {phase} | {summary} |" for i, phase, summary in rows]
+    lines += [f"| [`{i}`](#{slug(i)}) | {phase} | {summary} |" for i, phase, summary, _ in rows]
     area = ""
-    for check_id, phase, summary in rows:
+    for check_id, phase, summary, fails_when in rows:
         if check_id.split(".")[0] != area:
             area = check_id.split(".")[0]
             lines += ["", f"## `{area}.*`"]
@@ -352,7 +240,7 @@ def checks_reference() -> str:
                 ]
         when = "pre-deploy" if phase == "pre" else "post-deploy"
         lines += ["", f"### `{check_id}`", "", f"*{when}* · {summary}", ""]
-        lines.append(f"**Fails when:** {FAILS_WHEN[check_id]}")
+        lines.append(f"**Fails when:** {fails_when}")
     return "\n".join(lines)
 
 
@@ -581,7 +469,7 @@ def pages(root: Path) -> dict[Path, str]:
     """Each generated page's path and the text it should have."""
     docs = root / "docs"
     made = {
-        "checks.md": (checks_reference, "the check registry and FAILS_WHEN in launch_gate/_docs.py"),
+        "checks.md": (checks_reference, "the check registry (each check's summary and fails_when)"),
         "configuration.md": (configuration_reference, "the settings models"),
     }
     result = {}

@@ -257,7 +257,7 @@ def _main(argv: Sequence[str] | None, reporters: Mapping[str, Reporter]) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "install-hook":
-            from launch_gate.hook import install_hook
+            from launch_gate.integrations.git_hook import install_hook
 
             print(install_hook(Path.cwd(), force=args.force))
             return ExitCode.READY

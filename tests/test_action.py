@@ -27,7 +27,7 @@ def run_action(root: Path, tmp: Path, **inputs: str) -> subprocess.CompletedProc
         **inputs,
     )
     return subprocess.run(
-        [sys.executable, "-m", "launch_gate.action"],
+        [sys.executable, "-m", "launch_gate.integrations.github_action"],
         cwd=root,
         env=env,
         capture_output=True,

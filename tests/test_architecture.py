@@ -1,6 +1,8 @@
 """The layout holds: read from the import graph (`ast`, every import, also those inside functions) and from
 the registry. No check module imports another; nothing outside `launch_gate/checks` imports a check area; the
-registry finds every area module; a check's id prefix is its module's name."""
+registry finds every area module; a check's id prefix is its module's name; the package has no import cycle
+(imports inside functions count: they only hide one); no module imports another's private names; the top
+level holds the shells and the few modules everything shares, features live in packages."""
 
 import ast
 import functools
@@ -86,7 +88,7 @@ def test_the_import_reader_sees_area_imports_in_every_form():
 def test_no_check_module_imports_another(area):
     assert area_imports(CHECKS / f"{area}.py") == set(), (
         f"checks/{area}.py imports another check module: move what they share to launch_gate/rules/ "
-        "(pure) or launch_gate/probes.py (network)"
+        "(pure) or launch_gate/net/probes.py (network)"
     )
 
 
@@ -142,3 +144,129 @@ def test_the_standard_librarys_email_package_is_not_shadowed():
     assert "launch_gate" not in out[0], out
     assert "launch_gate" not in out[1], out
     assert out[2] == "a@b.test"
+
+
+# The top level: shared foundations and the command; every feature has a package of its own.
+TOP_LEVEL = {"__init__", "__main__", "_docs", "cli", "errors", "redact", "results", "runner"}
+PACKAGES = {
+    "checks",
+    "config",
+    "demo",
+    "flows",
+    "integrations",
+    "net",
+    "pytest_plugin",
+    "report",
+    "rules",
+    "secretscan",
+}
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The launch_gate modules a file imports at run time (anywhere in it, but not under `if TYPE_CHECKING:`),
+    each resolved to a module file: `from launch_gate.net import dns` is `launch_gate.net.dns` alone,
+    `from launch_gate.net import http_client` is `launch_gate.net`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):  # drop typing-only blocks
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = [ast.Pass()]
+    modules = {module_name(p) for p in sources()}
+    me = module_name(path)
+    here = me.split(".") if path.stem == "__init__" else me.split(".")[:-1]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(here[: len(here) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names = [f"{module}.{a.name}" if f"{module}.{a.name}" in modules else module for a in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name.startswith("launch_gate") and name != me:
+                found.add(name)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle_through_three_modules():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_package_has_no_import_cycle():
+    graph = {module_name(p): runtime_imports(p) for p in sources()}
+    assert sum(len(v) for v in graph.values()) > 100, "the reader sees the package's imports"
+    assert cycles(graph) == [], "break the cycle: move what both sides need into a module below them"
+
+
+def test_no_module_imports_another_modules_private_names():
+    offenders = []
+    for path in sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("launch_gate"):
+                private = [
+                    a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+                if private and node.module != "launch_gate":  # `from launch_gate import _docs`: a module
+                    offenders.append(f"{module_name(path)}: from {node.module} import {', '.join(private)}")
+    assert offenders == []
+
+
+def test_the_top_level_holds_only_shared_modules_and_feature_packages():
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert modules == TOP_LEVEL, "a new feature goes in a package of its own (see CONTRIBUTING.md)"
+    assert packages == PACKAGES
+
+
+def test_the_pytest_entry_point_stays_import_light():
+    """Every pytest run imports the plugin: without --launch-gate it loads no HTTP, settings or check code."""
+    code = (
+        "import sys, launch_gate.pytest_plugin\n"
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in {'httpx', 'pydantic', 'dns'} "
+        "or m.startswith(('launch_gate.checks', 'launch_gate.config', 'launch_gate.net'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == []
+
+
+def test_the_public_surface_is_declared():
+    assert set(launch_gate.__all__) >= {"Settings", "load_settings", "GateReport", "Outcome", "run_plan"}
+    for name in launch_gate.__all__:
+        assert getattr(launch_gate, name) is not None, name

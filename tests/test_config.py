@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from launch_gate.config import Settings, load_settings, model_at
-from launch_gate.errors import ConfigError
-from launch_gate.tables import (
+from launch_gate.config.schema import (
     EmailWait,
     Flow,
     FlowStep,
@@ -16,6 +15,7 @@ from launch_gate.tables import (
     SmokeTable,
     Waiver,
 )
+from launch_gate.errors import ConfigError
 
 PYPROJECT = """
 [tool.launch-gate]

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from launch_gate.cli import main
 from launch_gate.config import Settings
-from launch_gate.tables import kebab
+from launch_gate.config.schema import kebab
 
 BOUNDED = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PLANT = "\x00plant\x00"  # stands for the planted value until the document is written

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from launch_gate.cli import main
-from launch_gate.pytest_gate import explain
+from launch_gate.pytest_plugin.gate import explain
 from launch_gate.redact import VOCABULARY, WINDOW, Redactor
 from launch_gate.report import github, json_report, markdown, sarif, terminal
 from launch_gate.results import CheckResult, Finding, GateReport, Outcome, Phase

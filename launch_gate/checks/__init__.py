@@ -2,7 +2,7 @@
 
 A check is a plain function of a Context that returns a Verdict. The registry finds every module of this
 package and every third-party module of the `launch_gate.checks` entry-point group; no check module imports
-another: what several share lives below them, in `launch_gate.rules` (pure) and `launch_gate.probes` (network).
+another: what several share lives below them, in `launch_gate.rules` (pure) and `launch_gate.net.probes` (network).
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from launch_gate.checks import Context, check
 from launch_gate.config import Settings
+from launch_gate.config.schema import DepsTable
 from launch_gate.errors import ConfigError
 from launch_gate.redact import scrub
 from launch_gate.results import Finding, Outcome, Phase, Verdict
-from launch_gate.tables import DepsTable
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -207,7 +207,13 @@ def _audit_timeout(settings: Settings) -> float:
     return settings.deps.timeout + 30  # pip-audit's own limit comes first
 
 
-@check("deps.audit", Phase.PRE, "no known-vulnerable dependencies (pip-audit)", timeout=_audit_timeout)
+@check(
+    "deps.audit",
+    Phase.PRE,
+    "no known-vulnerable dependencies (pip-audit)",
+    timeout=_audit_timeout,
+    fails_when="pip-audit finds a known vulnerability in your dependencies",
+)
 async def check_audit(ctx: Context) -> Verdict:
     source = choose_source(ctx)
     if source is None:

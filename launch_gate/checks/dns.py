@@ -23,6 +23,7 @@ def names_to_resolve(ctx: Context, host: str) -> list[str]:
     Phase.POST,
     "the target, its apex/www twin and configured subdomains resolve",
     needs_target="(the canonical URL) to check DNS",
+    fails_when="the target's host, its apex/www twin, or a configured subdomain has no A/AAAA record",
 )
 async def check_resolves(ctx: Context) -> Verdict:
     host = target_host(ctx.settings) or ""
@@ -53,6 +54,10 @@ async def check_resolves(ctx: Context) -> Verdict:
     Phase.POST,
     "a CAA record limits who may issue certificates (warning)",
     needs_target="(the canonical URL) to check DNS",
+    fails_when=(
+        "warns when no CAA record (up the tree to the organizational domain) limits who may issue "
+        "certificates"
+    ),
 )
 async def check_caa(ctx: Context) -> Verdict:
     host = target_host(ctx.settings) or ""

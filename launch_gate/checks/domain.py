@@ -14,7 +14,7 @@ from launch_gate.checks import Context, check
 from launch_gate.errors import CouldNotVerify
 from launch_gate.net import destinations, http_client
 from launch_gate.net.dns import Status
-from launch_gate.probes import Hop, Page, chain, follow, home_page, origin
+from launch_gate.net.probes import Hop, Page, chain, follow, home_page, origin
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.domains import target_host, twin
 
@@ -109,6 +109,16 @@ async def _home_findings(ctx: Context, target: str) -> tuple[list[str], list[str
     "every http/https, apex/www variant ends at the canonical URL, permanently, in <= 2 hops; "
     "the canonical URL itself ends in a 2xx page within the page budget",
     needs_target="to the canonical URL",
+    fails_when=(
+        "an http/https, apex/www variant of the target does not end at the canonical URL with path and "
+        "query kept, http's first hop is not https on the same host, a redirect is temporary (not 301/308), "
+        "or a chain is longer than 2 hops or loops (reported with the chain); each variant is followed from "
+        "every A/AAAA address its name has, and a wrong one is named (`[via 203.0.113.7]`). The canonical "
+        "URL itself (and `/`) must end, on its own site, in a 2xx page within `page-within` (2 s): a loop, "
+        "a redirect to another site, a 4xx/5xx or a slow page fails naming the URL; no answer is *could not "
+        "verify*. When the home page fails, the header checks say they could not judge it instead of "
+        "reporting missing headers"
+    ),
 )
 async def check_redirects(ctx: Context) -> Verdict:
     target, host = ctx.settings.target or "", target_host(ctx.settings) or ""

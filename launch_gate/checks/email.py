@@ -12,7 +12,11 @@ import dns.asyncresolver
 
 from launch_gate.checks import Context, check
 from launch_gate.errors import CouldNotVerify
-from launch_gate.mailauth import (
+from launch_gate.net import dns_resolver
+from launch_gate.net.dns import Answer, Status, lookup
+from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.domains import mail_domain, organizational_domain
+from launch_gate.rules.mailauth import (
     SpfSyntaxError,
     dkim_key_bits,
     is_dmarc,
@@ -21,10 +25,6 @@ from launch_gate.mailauth import (
     parse_spf,
     policy_rank,
 )
-from launch_gate.net import dns_resolver
-from launch_gate.net.dns import Answer, Status, lookup
-from launch_gate.results import Finding, Outcome, Phase, Verdict
-from launch_gate.rules.domains import mail_domain, organizational_domain
 
 MAX_LOOKUPS = 10  # RFC 7208 4.6.4
 MAX_VOID = 2
@@ -97,7 +97,15 @@ class SpfWalk:
         await self.walk(target, inner, (*seen, target))
 
 
-@check("email.spf", Phase.POST, "SPF: one valid record, at most 10 lookups and 2 void, no +all/?all")
+@check(
+    "email.spf",
+    Phase.POST,
+    "SPF: one valid record, at most 10 lookups and 2 void, no +all/?all",
+    fails_when=(
+        "the mail domain has no SPF record, two of them, invalid syntax, more than 10 DNS-querying terms or "
+        "2 void lookups (counted through includes), or ends in `+all`/`?all`"
+    ),
+)
 async def check_spf(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -134,7 +142,15 @@ async def check_spf(ctx: Context) -> Verdict:
     )
 
 
-@check("email.dmarc", Phase.POST, "DMARC present with at least the minimum policy (rua as a warning)")
+@check(
+    "email.dmarc",
+    Phase.POST,
+    "DMARC present with at least the minimum policy (rua as a warning)",
+    fails_when=(
+        "no DMARC record (at the domain, else the organizational domain), or a policy below "
+        "`dmarc-min-policy`; warns without `rua=` or with `pct` < 100"
+    ),
+)
 async def check_dmarc(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -179,7 +195,14 @@ async def check_dmarc(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"DMARC p={dmarc.policy} for {domain}, reports to {', '.join(dmarc.rua)}")
 
 
-@check("email.dkim", Phase.POST, "DKIM keys published for the configured selectors, RSA >= 1024 bits")
+@check(
+    "email.dkim",
+    Phase.POST,
+    "DKIM keys published for the configured selectors, RSA >= 1024 bits",
+    fails_when=(
+        "a configured selector has no key, a revoked one, or an RSA key under 1024 bits; warns under 2048"
+    ),
+)
 async def check_dkim(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:
@@ -217,7 +240,12 @@ async def check_dkim(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"DKIM keys for {domain}: {', '.join(good)}")
 
 
-@check("email.mx", Phase.POST, "the mail domain has MX records")
+@check(
+    "email.mx",
+    Phase.POST,
+    "the mail domain has MX records",
+    fails_when="the mail domain has no MX, or a null MX",
+)
 async def check_mx(ctx: Context) -> Verdict:
     domain = mail_domain(ctx.settings)
     if domain is None:

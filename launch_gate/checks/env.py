@@ -92,7 +92,16 @@ def _no_declared_names() -> Verdict:
     )
 
 
-@check("env.required", Phase.PRE, "required variables are set and not empty")
+@check(
+    "env.required",
+    Phase.PRE,
+    "required variables are set and not empty",
+    fails_when=(
+        "a variable from `required` or the `example-file` is unset or empty; an `example-file` that is "
+        "missing, cannot be read, is not UTF-8 or declares no variable is *could not verify*, naming the "
+        "file"
+    ),
+)
 def check_required(ctx: Context) -> Verdict:
     names = declared_names(ctx)
     if not names:
@@ -112,7 +121,15 @@ def check_required(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, f"every required variable is set ({len(names)})")
 
 
-@check("env.placeholders", Phase.PRE, "declared variables hold no placeholder values")
+@check(
+    "env.placeholders",
+    Phase.PRE,
+    "declared variables hold no placeholder values",
+    fails_when=(
+        "a declared variable holds a placeholder: `changeme`, `xxx`, `your-…`, `TODO`, `<…>`, `{{…}}`, "
+        "`example`"
+    ),
+)
 def check_placeholders(ctx: Context) -> Verdict:
     declared = declared_names(ctx)
     names = [n for n in declared if ctx.environ.get(n, "").strip()]
@@ -137,7 +154,15 @@ def _not_production(ctx: Context, what: str) -> Verdict:
     )
 
 
-@check("env.test-keys", Phase.PRE, "no test-mode payment keys in production")
+@check(
+    "env.test-keys",
+    Phase.PRE,
+    "no test-mode payment keys in production",
+    fails_when=(
+        "in production, any variable holds a payment test key (`sk_test_`, `pk_test_`, `rk_test_`, "
+        "`rzp_test_`, Square/Braintree sandbox)"
+    ),
+)
 def check_test_keys(ctx: Context) -> Verdict:
     if not ctx.settings.is_production:
         return _not_production(ctx, "test-mode keys")
@@ -160,7 +185,15 @@ def check_test_keys(ctx: Context) -> Verdict:
     return Verdict.of(Outcome.PASS, "no test-mode keys in the environment")
 
 
-@check("env.debug", Phase.PRE, "no debug flag on in production")
+@check(
+    "env.debug",
+    Phase.PRE,
+    "no debug flag on in production",
+    fails_when=(
+        "in production, `DEBUG`, `FLASK_DEBUG`, `DJANGO_DEBUG` or `APP_DEBUG` is truthy, "
+        "`FLASK_ENV=development`, or `NODE_ENV` is set to anything but `production`"
+    ),
+)
 def check_debug(ctx: Context) -> Verdict:
     if not ctx.settings.is_production:
         return _not_production(ctx, "debug flags")
@@ -329,7 +362,15 @@ def _in_app_python(ctx: Context, spec: str) -> dict[str, Any]:
     return answer
 
 
-@check("env.settings-class", Phase.PRE, "your pydantic-settings class loads")
+@check(
+    "env.settings-class",
+    Phase.PRE,
+    "your pydantic-settings class loads",
+    fails_when=(
+        "your `settings-class` (e.g. `app.config:Settings`) rejects the environment; each problem names the "
+        "environment variable"
+    ),
+)
 def check_settings_class(ctx: Context) -> Verdict:
     spec = ctx.settings.env.settings_class
     if spec is None:

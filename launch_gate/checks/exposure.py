@@ -9,7 +9,7 @@ import secrets
 
 from launch_gate.checks import Context, check
 from launch_gate.net import http_client
-from launch_gate.probes import get
+from launch_gate.net.probes import get
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 
 EXPOSED = {
@@ -34,6 +34,10 @@ STACK_TRACES = re.compile(
     Phase.POST,
     "/.env, /.git, backups and debug pages are not served",
     needs_target="to check for exposed files",
+    fails_when=(
+        "`/.env`, `/.git/config`, `/.git/HEAD`, backups or debug pages are served (judged by their content, "
+        "so a single-page app's catch-all 200 is not a false alarm)"
+    ),
 )
 async def check_exposed_files(ctx: Context) -> Verdict:
     base = (ctx.settings.target or "").rstrip("/")
@@ -58,6 +62,7 @@ async def check_exposed_files(ctx: Context) -> Verdict:
     Phase.POST,
     "404 and error pages show no stack trace or debug output",
     needs_target="to check error pages",
+    fails_when="a 404 or error page shows a stack trace or framework debug output",
 )
 async def check_error_pages(ctx: Context) -> Verdict:
     base = (ctx.settings.target or "").rstrip("/")

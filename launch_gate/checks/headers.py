@@ -13,7 +13,7 @@ import httpx
 
 from launch_gate.checks import Context, check
 from launch_gate.net import http_client
-from launch_gate.probes import Page, fetch_page, get, home_page, origin
+from launch_gate.net.probes import Page, fetch_page, get, home_page, origin
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.cookies import response_cookie_problems
 from launch_gate.rules.headers import cache_problem, hsts_preload, hsts_problems, shared_cache_problem
@@ -50,6 +50,9 @@ async def _judged_page(ctx: Context, what: str) -> httpx.Response | Verdict:
     "HSTS with max-age >= 1 year and includeSubDomains",
     needs_target="to check HSTS",
     https=True,
+    fails_when=(
+        "no `Strict-Transport-Security`, max-age under a year, or no includeSubDomains (preload noted)"
+    ),
 )
 async def check_hsts(ctx: Context) -> Verdict:
     response = await _judged_page(ctx, "HSTS")
@@ -74,6 +77,10 @@ async def check_hsts(ctx: Context) -> Verdict:
     Phase.POST,
     "CSP, X-Content-Type-Options, frame protection, Referrer-Policy",
     needs_target="to check security headers",
+    fails_when=(
+        "no Content-Security-Policy, `X-Content-Type-Options: nosniff`, frame protection (X-Frame-Options "
+        "or CSP frame-ancestors) or Referrer-Policy"
+    ),
 )
 async def check_security_headers(ctx: Context) -> Verdict:
     response = await _judged_page(ctx, "security headers")
@@ -133,6 +140,11 @@ def cookie_paths(ctx: Context) -> list[str]:
     "cookies set by the home page, the login pages it links and cookie-paths are Secure and SameSite; "
     "session cookies HttpOnly",
     needs_target="to check cookies",
+    fails_when=(
+        "a cookie set on the way to the home page, by a login page it links (log in / sign in) or by a page "
+        "in `cookie-paths` lacks Secure (on https) or SameSite, or a session-like cookie lacks HttpOnly; "
+        "named by page and cookie, never its value"
+    ),
 )
 async def check_cookies(ctx: Context) -> Verdict:
     """Every Set-Cookie on the way to the home page, on `cookie-paths` and on the login pages it links."""
@@ -181,6 +193,10 @@ async def check_cookies(ctx: Context) -> Verdict:
     Phase.POST,
     "CORS never reflects a foreign origin nor allows * with credentials",
     needs_target="to check CORS",
+    fails_when=(
+        "a response reflects a foreign Origin, allows `*` with credentials, or allows an origin not in "
+        "`cors-origins` (on `cors-paths`)"
+    ),
 )
 async def check_cors(ctx: Context) -> Verdict:
     if not ctx.settings.headers.cors_paths:
@@ -215,6 +231,11 @@ async def check_cors(ctx: Context) -> Verdict:
     Phase.POST,
     "static assets cacheable; cookie-setting pages not shared-cached",
     needs_target="to check caching",
+    fails_when=(
+        "a static asset (linked from the page, or `static-paths`) is not cacheable for at least a day, or "
+        "the page sets a cookie yet shared caches may store it (`public`, `s-maxage` or `max-age` without "
+        "`private`/`no-store`); smoke flows check logged-in responses the same way"
+    ),
 )
 async def check_cache(ctx: Context) -> Verdict:
     page = await _judged_page(ctx, "caching")

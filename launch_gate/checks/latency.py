@@ -14,11 +14,11 @@ from typing import NamedTuple
 
 from launch_gate.checks import Check, Context, configured, new_check
 from launch_gate.config import Settings
+from launch_gate.config.schema import LatencyRoute
 from launch_gate.errors import ConfigError
-from launch_gate.latency import Prober, Summary, summarize
 from launch_gate.net import http_options
+from launch_gate.net.prober import Prober, Summary, summarize
 from launch_gate.results import Finding, Outcome, Phase, Verdict
-from launch_gate.tables import LatencyRoute
 
 
 def _budgets(settings: Settings, route: LatencyRoute) -> tuple[float, float | None, float]:
@@ -228,6 +228,14 @@ def checks_for(settings: Settings) -> tuple[Check, ...]:
             needs_target="to measure latency",
             timeout=_timeout,
             stage=1,
+            fails_when=(
+                "one per route in `[latency.routes]`: p95 (or p99) over its budget, error rate over its "
+                "budget (a route that answers 5xx to every request has *failed*: error rate 100 %), or p95 "
+                "grown by more than `regression` against a previous JSON report. *Could not verify*: too "
+                "few samples, no answer at all (connection refused, timeout, name lookup failed), or a "
+                "doubt that could change the verdict: requests without an answer that decide it, or a "
+                "client that sent late by more than its distance to the budget"
+            ),
         )
         for name, route in settings.latency.routes.items()
     )

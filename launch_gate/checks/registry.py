@@ -73,6 +73,7 @@ class Check:
     func: CheckFunc
     timeout: Callable[[Settings], float] | None = None  # its own limit, where the global one does not fit
     stage: int = 0  # checks run concurrently within a stage, stages one after another (measurements last)
+    fails_when: str = ""  # what makes it fail, beyond the summary: docs/checks.md shows it
 
     def time_limit(self, settings: Settings) -> float:
         """Seconds this check may take: its own limit, else the `timeout` setting."""
@@ -116,13 +117,14 @@ def new_check(
     https: bool = False,
     timeout: Callable[[Settings], float] | None = None,
     stage: int = 0,
+    fails_when: str = "",
 ) -> Check:
     """A Check; `needs_target` (True, or the purpose the skip message names, e.g. "to check DNS") skips it
     when no `target` is set, `https` when the target is not https."""
     if needs_target or https:
         purpose = needs_target if isinstance(needs_target, str) else "to run this check"
         func = _target_guard(func, purpose, https)
-    return Check(id, phase, summary, func, timeout, stage)
+    return Check(id, phase, summary, func, timeout, stage, fails_when)
 
 
 def _module_area(module: str) -> str | None:
@@ -206,12 +208,21 @@ def check(
     https: bool = False,
     timeout: Callable[[Settings], float] | None = None,
     stage: int = 0,
+    fails_when: str = "",
 ) -> Callable[[F], F]:
     """Declare and register a check: `@check("dns.caa", Phase.POST, "one-line summary", needs_target=...)`."""
 
     def register(func: F) -> F:
         made = new_check(
-            id, phase, summary, func, needs_target=needs_target, https=https, timeout=timeout, stage=stage
+            id,
+            phase,
+            summary,
+            func,
+            needs_target=needs_target,
+            https=https,
+            timeout=timeout,
+            stage=stage,
+            fails_when=fails_when,
         )
         REGISTRY.add(func.__module__, made)
         return func

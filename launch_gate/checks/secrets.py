@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 
 from launch_gate.checks import Context, check
+from launch_gate.config.schema import Waiver
 from launch_gate.errors import ConfigError
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.words import count
-from launch_gate.scan import sources
-from launch_gate.scan.engine import NotScanned, ScanReport, SecretHit, scan
-from launch_gate.tables import Waiver
+from launch_gate.secretscan import sources
+from launch_gate.secretscan.engine import NotScanned, ScanReport, SecretHit, scan
 
 DEFAULT_BASELINE = ".secrets.baseline"
 
@@ -224,7 +224,12 @@ NOTHING_TRACKED = (
 NO_FILES = "the project directory holds no files"
 
 
-@check("secrets.repo", Phase.PRE, "no secrets in the files git tracks (or would)")
+@check(
+    "secrets.repo",
+    Phase.PRE,
+    "no secrets in the files git tracks (or would)",
+    fails_when="a secret is in a file git tracks, or an untracked file git does not ignore",
+)
 def check_repo(ctx: Context) -> Verdict:
     listing, from_git = sources.repo_files(ctx.root)
     targets = _targets(ctx, listing, _baseline_skip(ctx))
@@ -276,7 +281,15 @@ def _whole_repository(ctx: Context, base: sources.Base) -> Verdict:
     return Verdict.of(outcome, message, list(verdict.findings))
 
 
-@check("secrets.diff", Phase.PRE, "no secrets in what changed since the base ref")
+@check(
+    "secrets.diff",
+    Phase.PRE,
+    "no secrets in what changed since the base ref",
+    fails_when=(
+        "a secret is in a file changed since the base ref (`--base`, pre-commit's push refs, or the pull "
+        "request's base)"
+    ),
+)
 def check_diff(ctx: Context) -> Verdict:
     base = sources.find_base(ctx.settings.secrets.base, ctx.environ)
     if base is None:
@@ -306,7 +319,12 @@ def _are_empty(dirs: Sequence[str]) -> str:
     return f"bundle directories {', '.join(dirs)} are empty"
 
 
-@check("secrets.bundle", Phase.PRE, "no secrets in the built client bundle")
+@check(
+    "secrets.bundle",
+    Phase.PRE,
+    "no secrets in the built client bundle",
+    fails_when="a secret is anywhere in the built client bundle (`bundle-dirs`): shipped to every visitor",
+)
 def check_bundle(ctx: Context) -> Verdict:
     dirs = ctx.settings.secrets.bundle_dirs
     if not dirs:

@@ -108,6 +108,10 @@ async def _all(ctx: Context) -> tuple[list[TlsProbe], list[Finding]]:
     "each host's certificate is valid for it and chains to a trusted CA",
     needs_target="to check certificates",
     https=True,
+    fails_when=(
+        "a host's certificate is not valid for its name or does not chain to a trusted CA (checked with "
+        "SNI, as a browser does)"
+    ),
 )
 async def check_certificate(ctx: Context) -> Verdict:
     probes, errors = await _all(ctx)
@@ -137,6 +141,10 @@ def thresholds(ctx: Context, probe_: TlsProbe) -> tuple[float, float]:
     "certificates are not near expiry (warn < 30 days, fail < 7)",
     needs_target="to check certificates",
     https=True,
+    fails_when=(
+        "a certificate expires in under `fail-days` (7); warns under `warn-days` (30); both scaled down for "
+        "short-lived certificates (a third and a half of their lifetime)"
+    ),
 )
 async def check_expiry(ctx: Context) -> Verdict:
     probes, errors = await _all(ctx)

@@ -6,10 +6,7 @@ new deploy before DNS cut-over, or the bundled demo on loopback), and extra CA c
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
-
-from launch_gate.errors import ConfigError
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -20,15 +17,9 @@ if TYPE_CHECKING:
     from launch_gate.net.http import HttpOptions
 
 
-def port_number(raw: str, shape: str) -> int:
-    """A TCP/UDP port written in ASCII digits, 1-65535; else a ConfigError saying `shape` (never `raw`)."""
-    if not re.fullmatch(r"[0-9]{1,5}", raw) or not 1 <= int(raw) <= 65535:
-        raise ConfigError(f"{shape}; a port is a number from 1 to 65535")
-    return int(raw)
-
-
 def http_options(settings: Settings) -> HttpOptions:
-    from launch_gate.net.http import ConnectTo, HttpOptions
+    from launch_gate.net.addresses import ConnectTo
+    from launch_gate.net.http import HttpOptions
 
     net = settings.net
     bundle = settings.root / net.ca_bundle if net.ca_bundle else None
@@ -52,8 +43,8 @@ def http_client(settings: Settings, pins: tuple[tuple[str, int, str], ...] = ())
 
 async def destinations(settings: Settings, host: str, port: int) -> tuple[Answer, int]:
     """Every address a visitor's connection to host:port may reach (after connect-to), and the port."""
+    from launch_gate.net.addresses import is_address, route
     from launch_gate.net.dns import Answer, Status, addresses
-    from launch_gate.net.http import is_address, route
 
     to_host, to_port = route(http_options(settings).connect_to, host, port)
     if is_address(to_host):

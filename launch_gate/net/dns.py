@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ import dns.exception
 import dns.resolver
 
 from launch_gate.errors import ConfigError
-from launch_gate.net import port_number
+from launch_gate.net.addresses import parse_nameserver
 
 
 class Status(enum.StrEnum):
@@ -34,30 +33,6 @@ class Answer:
     status: Status
     records: tuple[str, ...] = ()
     detail: str = ""
-
-
-NAMESERVER_SHAPE = "an IP address with an optional port 1-65535, e.g. 1.1.1.1, 127.0.0.1:5353 or [::1]:5353"
-
-
-def parse_nameserver(text: str) -> tuple[str, int]:
-    """`1.1.1.1`, `127.0.0.1:5353` or `[::1]:5353`; anything else is a ConfigError (which never echoes it)."""
-    raw: str | None = None
-    if text.startswith("["):
-        host, close, rest = text[1:].partition("]")
-        if not close or (rest and not rest.startswith(":")):
-            raise ConfigError(f"a nameserver must be {NAMESERVER_SHAPE}")
-        raw = rest[1:] if rest else None
-    elif text.count(":") == 1:
-        host, _, raw = text.partition(":")
-    else:
-        host = text
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ConfigError(
-            f"a nameserver must be {NAMESERVER_SHAPE} (an address: the resolver does not look names up)"
-        ) from None
-    return host, 53 if raw is None else port_number(raw, f"a nameserver must be {NAMESERVER_SHAPE}")
 
 
 def resolver(nameservers: Sequence[str] = (), timeout: float = 5.0) -> dns.asyncresolver.Resolver:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ipaddress
 import socket
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,56 +19,7 @@ import httpcore
 import httpx
 
 from launch_gate.errors import ConfigError
-from launch_gate.net import port_number
-
-CONNECT_TO_SHAPE = (
-    "a connect-to entry must be HOST:PORT:TO_HOST:TO_PORT, e.g. www.example.com:443:127.0.0.1:8443 "
-    "(an empty TO_HOST keeps the name: www.example.com:443::8443)"
-)
-
-
-@dataclass(frozen=True)
-class ConnectTo:
-    """HOST:PORT:TO_HOST:TO_PORT; an empty HOST or PORT matches any, an empty TO_HOST or TO_PORT keeps it."""
-
-    host: str
-    port: int | None
-    to_host: str
-    to_port: int | None
-
-    @classmethod
-    def parse(cls, text: str) -> ConnectTo:
-        """Parse one entry; a malformed one is a ConfigError that describes the shape, never the entry."""
-        parts = text.rsplit(":", 3) if not text.startswith("[") else []
-        if (
-            len(parts) != 4
-            or not (parts[2] or parts[3])
-            or any(not c.isprintable() or c.isspace() for c in text)
-        ):
-            raise ConfigError(CONNECT_TO_SHAPE)
-        port, to_port = (port_number(p, CONNECT_TO_SHAPE) if p else None for p in (parts[1], parts[3]))
-        return cls(parts[0], port, parts[2], to_port)
-
-    def matches(self, host: str, port: int) -> bool:
-        return (not self.host or self.host.lower() == host.lower()) and (
-            self.port is None or self.port == port
-        )
-
-
-def route(overrides: Iterable[ConnectTo], host: str, port: int) -> tuple[str, int]:
-    """Where a connection to host:port goes after the first matching connect-to override."""
-    for o in overrides:
-        if o.matches(host, port):
-            return o.to_host or host, o.to_port or port
-    return host, port
-
-
-def is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+from launch_gate.net.addresses import ConnectTo, is_address, parse_nameserver, route
 
 
 @dataclass(frozen=True)
@@ -187,8 +137,6 @@ def first_address_sync(options: HttpOptions, name: str) -> str:
     import dns.exception
     import dns.resolver
 
-    from launch_gate.net.dns import parse_nameserver
-
     parsed = [parse_nameserver(n) for n in options.nameservers]
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = [host for host, _ in parsed]
@@ -238,6 +186,11 @@ class _AsyncTransport(httpx.AsyncHTTPTransport):
         self._pool = httpcore.AsyncConnectionPool(
             network_backend=_AsyncBackend(options), **_pool_kwargs(options)
         )
+
+
+def transport(options: HttpOptions) -> httpx.HTTPTransport:
+    """A sync transport through connect-to, the nameservers and the CA bundle, for a client of one's own."""
+    return _Transport(options)
 
 
 def client(options: HttpOptions) -> httpx.Client:

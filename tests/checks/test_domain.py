@@ -126,7 +126,7 @@ def test_the_page_budget_is_not_charged_for_building_the_client(project, edge, t
 
     from launch_gate.checks.domain import page_problems
     from launch_gate.config import load_settings
-    from launch_gate.probes import fetch_page
+    from launch_gate.net.probes import fetch_page
     from launch_gate.runner import make_context
 
     app, config = edge
@@ -157,7 +157,7 @@ def test_a_page_a_hair_over_its_budget_is_within_the_measurement_tolerance():
     import httpx
 
     from launch_gate.checks.domain import page_problems
-    from launch_gate.probes import Hop, Page
+    from launch_gate.net.probes import Hop, Page
 
     hop = Hop(f"https://{CANONICAL}/", 200, None)
     answer = httpx.Response(200)

@@ -7,8 +7,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from launch_gate.mailauth import SpfSyntaxError, dkim_key_bits, parse_dmarc, parse_spf
 from launch_gate.results import Outcome
+from launch_gate.rules.mailauth import SpfSyntaxError, dkim_key_bits, parse_dmarc, parse_spf
 from tests.conftest import run_check
 from tests.servers import DnsServer, Zone
 

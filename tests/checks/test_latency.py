@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from launch_gate import demo
 from launch_gate.checks.latency import Budgets, judge
 from launch_gate.config import load_settings
-from launch_gate.latency import Prober, Sample, percentile, summarize
 from launch_gate.net.http import HttpOptions
+from launch_gate.net.prober import Prober, Sample, percentile, summarize
 from launch_gate.results import Outcome
 from launch_gate.runner import build_plan, make_context, run_plan
 from tests.conftest import run_check

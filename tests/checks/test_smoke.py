@@ -19,8 +19,8 @@ from launch_gate import demo
 from launch_gate.config import load_settings
 from launch_gate.demo.mail import Sender
 from launch_gate.errors import ConfigError
-from launch_gate.mailbox import Mail
-from launch_gate.mailproof import prove
+from launch_gate.flows.mailbox import Mail
+from launch_gate.flows.mailproof import prove
 from launch_gate.net import dns_resolver, http_client
 from launch_gate.runner import build_plan, make_context, run_plan
 from tests.conftest import run_check
@@ -656,7 +656,7 @@ def test_cookies_from_the_targets_host_on_another_port_are_judged(project):
     ],
 )
 def test_the_targets_site_is_its_registrable_domain(url, judged):
-    from launch_gate.checks.smoke import same_site
+    from launch_gate.flows.runner import same_site
 
     assert same_site(url, "https://www.example.test/") is judged
     assert same_site("http://127.0.0.1:9000/a", "http://127.0.0.1:8000/") is True

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from launch_gate.errors import ConfigError
-from launch_gate.net.dns import Status, lookup, parse_nameserver, resolver
+from launch_gate.net.addresses import parse_nameserver
+from launch_gate.net.dns import Status, lookup, resolver
 from tests.servers import DnsServer
 
 ZONE = {

@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from launch_gate.errors import ConfigError
-from launch_gate.net.http import ConnectTo, HttpOptions, async_client, client
+from launch_gate.net.addresses import ConnectTo
+from launch_gate.net.http import HttpOptions, async_client, client
 from tests.servers import DnsServer, tls_server
 
 

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from launch_gate.checks.secrets import Accepted, judge
-from launch_gate.scan import detector
-from launch_gate.scan.engine import scan
+from launch_gate.secretscan import detector
+from launch_gate.secretscan.engine import scan
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"

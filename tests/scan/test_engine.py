@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from launch_gate.scan import detector
-from launch_gate.scan.engine import scan
+from launch_gate.secretscan import detector
+from launch_gate.secretscan.engine import scan
 from tests.planted import Planted
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from launch_gate.rules.placeholders import placeholder_kind, whole_placeholder_kind
-from launch_gate.scan.engine import scan
+from launch_gate.secretscan.engine import scan
 
 WHOLE = [
     "changeme",

@@ -11,7 +11,12 @@ from launch_gate.checks import Context, Outcome, Phase, Verdict, check
 NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
 
 
-@check("license.present", Phase.PRE, "the project root has a LICENSE file")
+@check(
+    "license.present",
+    Phase.PRE,
+    "the project root has a LICENSE file",
+    fails_when="no LICENSE, LICENSE.md, LICENSE.txt or COPYING file is in the project root",
+)
 def check_license(ctx: Context) -> Verdict:
     found = [name for name in NAMES if (ctx.root / name).is_file()]
     if found:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from launch_gate.scan import detector
+from launch_gate.secretscan import detector
 
 PARALLEL_BYTES = 4_000_000  # below this, starting worker processes costs more than it saves
 BINARY_PROBE = 8192
@@ -120,7 +120,7 @@ def _in_workers(
     failures: list[str] = []
 
     def drive() -> None:
-        command = [sys.executable, "-m", "launch_gate.scan.worker"]
+        command = [sys.executable, "-m", "launch_gate.secretscan.worker"]
         proc = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

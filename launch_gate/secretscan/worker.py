@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from launch_gate.scan.engine import scan_batch
+from launch_gate.secretscan.engine import scan_batch
 
 
 def main() -> None:

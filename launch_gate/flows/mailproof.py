@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import dkim
 import dns.asyncresolver
 
-from launch_gate.mailauth import parse_tags
-from launch_gate.mailbox import Mail
+from launch_gate.flows.mailbox import Mail
 from launch_gate.net.dns import Status, lookup
+from launch_gate.rules.mailauth import parse_tags
 
 
 @dataclass

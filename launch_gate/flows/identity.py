@@ -6,8 +6,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from launch_gate.config.schema import SmokeTable
 from launch_gate.errors import ConfigError
-from launch_gate.tables import SmokeTable
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
@@ -14,11 +13,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from launch_gate.pytest_plugin import LATENCY_PROPERTY
-
 if TYPE_CHECKING:
     from launch_gate.config import Settings
-    from launch_gate.mailbox import Mail
+    from launch_gate.flows.mailbox import Mail
 
 T = TypeVar("T")
 
@@ -67,11 +64,11 @@ class GateHttp(httpx.Client):
 
     def __init__(self, settings: Settings, secrets: set[str]) -> None:
         from launch_gate.net import http_options
-        from launch_gate.net.http import _Transport
+        from launch_gate.net.http import transport
 
         options = http_options(settings)
         super().__init__(
-            transport=_Transport(options),
+            transport=transport(options),
             base_url=settings.target or "",
             timeout=options.timeout,
             follow_redirects=False,
@@ -136,7 +133,7 @@ class GateMailbox:
     """The configured mailbox (`[smoke.mailbox]`) for users' tests: `wait` for a message, `prove` it."""
 
     def __init__(self, settings: Settings, environ: Mapping[str, str], secrets: set[str]) -> None:
-        from launch_gate.mailbox import MailboxFactory
+        from launch_gate.flows.mailbox import MailboxFactory
         from launch_gate.net import http_options
 
         options = http_options(settings)
@@ -179,7 +176,7 @@ class GateMailbox:
 
     def problems(self, mail: Mail) -> list[str]:
         """What receivers would hold against this message: DKIM, alignment with the mail domain, links."""
-        from launch_gate.mailproof import prove
+        from launch_gate.flows.mailproof import prove
         from launch_gate.net import dns_resolver
         from launch_gate.rules.domains import mail_domain
 
@@ -195,102 +192,3 @@ class GateMailbox:
         problems = self.problems(mail)
         if problems:
             pytest.fail(f"the email {mail.subject!r}: " + "; ".join(problems), pytrace=False)
-
-
-def scrub_report(report: pytest.TestReport | pytest.CollectReport, secrets: set[str]) -> None:
-    """Replace every known secret (and every piece of one) in a report's failure text, captured sections and
-    user properties (what `record_property` puts in JUnit)."""
-    from launch_gate.redact import Redactor
-
-    redactor = Redactor(secrets)
-    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason), a shape JUnit relies on
-        path, line, reason = report.longrepr
-        report.longrepr = (redactor.text(str(path)), line, redactor.text(reason))
-    elif report.longrepr is not None:
-        text = str(report.longrepr)
-        clean = redactor.text(text)
-        if clean != text:
-            report.longrepr = clean
-    report.sections = [(title, redactor.text(body)) for title, body in report.sections]
-    if isinstance(report, pytest.TestReport):
-        report.user_properties = [(name, redactor.text(str(value))) for name, value in report.user_properties]
-
-
-def measure_budget(item: pytest.Function, marker: pytest.Mark) -> None:
-    """Call the test body `warmup + samples` times, one after another; each call is one sample (a call that
-    raises is an error). Fails when p95/p99/error rate are over budget; every call failing is inconclusive."""
-    __tracebackhide__ = True
-    from launch_gate.latency import percentile
-
-    options = {
-        "p95_ms": 300.0,
-        "p99_ms": None,
-        "error_rate": 0.01,
-        "samples": 30,
-        "warmup": 1,
-        **marker.kwargs,
-    }
-    unknown = set(options) - {"p95_ms", "p99_ms", "error_rate", "samples", "warmup"}
-    if unknown or marker.args or int(options["samples"] or 0) < 1:
-        raise pytest.UsageError(
-            f"{item.nodeid}: latency_budget takes keyword arguments p95_ms, p99_ms, error_rate, samples, warmup "
-            f"with samples >= 1 (got {', '.join(sorted(unknown)) or 'positional arguments or samples < 1'})"
-        )
-    samples, warmup = int(options["samples"]), int(options["warmup"])
-    arguments = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
-    times: list[float] = []
-    first_error: BaseException | None = None
-    errors = 0
-    for n in range(warmup + samples):
-        started = time.perf_counter()
-        try:
-            item.obj(**arguments)
-        except Exception as exc:  # a failed assertion too: that call is an error sample
-            if n >= warmup:
-                errors += 1
-                first_error = first_error or exc
-        if n >= warmup:
-            times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    figures = {"samples": samples, "errors": errors, "p50_ms": round(percentile(times, 50), 2),
-               "p95_ms": round(percentile(times, 95), 2), "p99_ms": round(percentile(times, 99), 2),
-               "budget_p95_ms": options["p95_ms"]}  # fmt: skip
-    item.user_properties.append((LATENCY_PROPERTY, json.dumps(figures)))
-    line = f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, " \
-        f"errors {errors} of {samples}"  # fmt: skip
-    if errors == samples:
-        pytest.fail(f"could not measure: every call failed ({type(first_error).__name__}: {first_error})",
-                    pytrace=False)  # fmt: skip
-    over = []
-    if figures["p95_ms"] > float(options["p95_ms"]):
-        over.append(f"p95 {figures['p95_ms']:.0f} ms is over its {options['p95_ms']:g} ms budget")
-    if options["p99_ms"] is not None and figures["p99_ms"] > float(options["p99_ms"]):
-        over.append(f"p99 {figures['p99_ms']:.0f} ms is over its {options['p99_ms']:g} ms budget")
-    if errors / samples > float(options["error_rate"]):
-        over.append(
-            f"{errors} of {samples} calls failed (first: {type(first_error).__name__}: {first_error})"
-        )
-    if over:
-        pytest.fail("; ".join(over) + f" ({line})", pytrace=False)
-
-
-def summary_lines(flows: Mapping[str, list[str]], budgets: list[tuple[str, str]]) -> list[str]:
-    """The terminal summary's smoke-flow tally and latency chart for users' marked tests."""
-    from launch_gate.report.latency_view import latency_chart
-
-    lines: list[str] = []
-    if flows:
-        lines.append("smoke flows (your tests marked smoke_flow):")
-        for name, outcomes in flows.items():
-            verdict = "passed" if all(o == "passed" for o in outcomes) else "FAILED"
-            counts = ", ".join(f"{outcomes.count(o)} {o}" for o in dict.fromkeys(outcomes))
-            lines.append(f"  {name:<20} {verdict} ({counts})")
-    if budgets:
-        rows = []
-        for nodeid, raw in budgets:
-            figures = json.loads(raw)
-            rows.append((nodeid.rsplit("::", 1)[-1], figures["p50_ms"], figures["p95_ms"], figures["p99_ms"],
-                         figures.get("budget_p95_ms")))  # fmt: skip
-        lines.append("latency budgets (your tests marked latency_budget):")
-        lines += latency_chart(rows)
-    return lines

@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from launch_gate.net.http import HttpOptions, first_address, is_address, ssl_context
+from launch_gate.net.addresses import is_address
+from launch_gate.net.http import HttpOptions, first_address, ssl_context
 
 MAX_IN_FLIGHT = 512
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)

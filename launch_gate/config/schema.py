@@ -138,7 +138,7 @@ class NetTable(Table):
     @classmethod
     def _routes(cls, value: list[str]) -> list[str]:
         from launch_gate.errors import ConfigError
-        from launch_gate.net.http import ConnectTo
+        from launch_gate.net.addresses import ConnectTo
 
         for number, entry in enumerate(value, 1):
             try:
@@ -151,7 +151,7 @@ class NetTable(Table):
     @classmethod
     def _servers(cls, value: list[str]) -> list[str]:
         from launch_gate.errors import ConfigError
-        from launch_gate.net.dns import parse_nameserver
+        from launch_gate.net.addresses import parse_nameserver
 
         ports = set()
         for number, entry in enumerate(value, 1):

@@ -1,46 +1,35 @@
 """The pytest11 entry point (`-p no:launch_gate` disables it): options, ini keys, markers and fixtures.
 
 Cheap to import on purpose: without `--launch-gate` it registers its options and markers and nothing else.
-The gate's items live in `launch_gate.pytest_gate`, imported only when the gate is on.
+The gate's items live in `launch_gate.pytest_plugin.gate`, imported only when the gate is on.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
+from launch_gate.pytest_plugin.options import (
+    CONFIG_HELP,
+    ENABLE_HELP,
+    FLOW_PROPERTY,
+    LATENCY_BUDGET,
+    MARKER,
+    PHASE_HELP,
+    SECRETS,
+    SMOKE_FLOW,
+    TARGET_HELP,
+    gate_enabled,
+    load_settings_for,
+)
+from launch_gate.pytest_plugin.scrub import WarningScrubber
+from launch_gate.pytest_plugin.summary import Tally
+
 if TYPE_CHECKING:
     from launch_gate.config import Settings
-    from launch_gate.fixtures import GateEnv, GateHttp, GateMailbox, GateUser
-
-ENABLE_HELP = (
-    "run launch-gate's built-in checks as test items, plus tests marked launch_gate (off by default)"
-)
-PHASE_HELP = "which gate checks to run: pre, post or all (default: all)"
-CONFIG_HELP = "a launch-gate.toml or pyproject.toml to read instead of the ones in the rootdir"
-TARGET_HELP = "the canonical URL of the deployment to check, e.g. https://www.example.com"
-MARKER = (
-    "launch_gate(phase='all'): this test joins the launch gate (phase 'pre', 'post' or 'all'); with --launch-gate "
-    "it runs only when its phase is selected"
-)
-
-
-SMOKE_FLOW = (
-    "smoke_flow(name): this test is a step of the smoke flow `name` (signup, login, booking, ...); the summary "
-    "reports each flow, and with --launch-gate it joins the post-deploy gate"
-)
-LATENCY_BUDGET = (
-    "latency_budget(p95_ms=300, p99_ms=None, error_rate=0.01, samples=30, warmup=1): call this test's body "
-    "samples times (after warmup calls), one sample each, and fail when p95/p99/error rate are over budget"
-)
-# Values the gate's fixtures handled (tokens, cookies, passwords), per session: every test report is scrubbed
-# of them, so they reach neither the terminal nor JUnit.
-SECRETS = pytest.StashKey[set[str]]()
-FLOW_PROPERTY = "smoke_flow"
-LATENCY_PROPERTY = "latency_budget"
+    from launch_gate.pytest_plugin.fixtures import GateEnv, GateHttp, GateMailbox, GateUser
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,19 +44,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("launch_gate_target", TARGET_HELP, default="")
 
 
-def option(config: pytest.Config, name: str) -> str | None:
-    """A command-line option, else its ini twin (`--gate-phase` / `launch_gate_phase`), else None."""
-    value = config.getoption(f"gate_{name}")
-    if value is None:
-        return str(config.getini(f"launch_gate_{name}")) or None
-    return str(value)
-
-
-def gate_enabled(config: pytest.Config) -> bool:
-    flag = config.getoption("launch_gate")
-    return bool(config.getini("launch_gate")) if flag is None else bool(flag)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     config.addinivalue_line("markers", SMOKE_FLOW)
@@ -76,29 +52,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SECRETS] = set()
     config.pluginmanager.register(WarningScrubber(config.stash[SECRETS]), WarningScrubber.name)
     if gate_enabled(config):
-        from launch_gate.pytest_gate import GatePlugin
+        from launch_gate.pytest_plugin.gate import GatePlugin
 
         config.pluginmanager.register(GatePlugin(config), GatePlugin.name)
-
-
-def load_settings_for(config: pytest.Config) -> Settings:
-    """Settings as the gate sees them, from the rootdir, the ini keys and the command line."""
-    from pathlib import Path
-
-    from launch_gate.config import load_settings
-    from launch_gate.errors import ConfigError
-
-    config_file = option(config, "config")
-    try:
-        return load_settings(
-            cwd=config.rootpath,
-            config_file=Path(config_file) if config_file else None,
-            overrides={"target": option(config, "target")},
-            flag_names={"target": "--gate-target"},
-            require_file=gate_enabled(config),  # the gate needs one; fixtures alone can live on defaults
-        )
-    except ConfigError as error:
-        raise pytest.UsageError(f"launch-gate: {error}") from None
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +69,7 @@ def gate_env(pytestconfig: pytest.Config) -> GateEnv:
     `require` returns is scrubbed from every report."""
     import os
 
-    from launch_gate.fixtures import GateEnv
+    from launch_gate.pytest_plugin.fixtures import GateEnv
 
     return GateEnv(os.environ, pytestconfig.stash[SECRETS])
 
@@ -123,7 +79,7 @@ def gate_http(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterator[
     """An httpx.Client bound to the target through the gate's connect-to, nameservers and CA bundle;
     `timings` holds each request's milliseconds by route; auth headers, cookies and tokens stay out of reports; a
     weak Set-Cookie it receives (no Secure, SameSite or, on a session cookie, HttpOnly) errors the test."""
-    from launch_gate.fixtures import GateHttp
+    from launch_gate.pytest_plugin.fixtures import GateHttp
 
     if not gate_settings.target:
         pytest.fail("gate_http needs a target: set `target` or pass --gate-target URL.", pytrace=False)
@@ -143,8 +99,8 @@ def gate_user(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterator[
     """A unique throwaway identity ([smoke] plus-address or catch-all-domain) and a strong password; what you
     register with `gate_user.cleanup(fn)` runs after the test, even when it failed."""
     from launch_gate.errors import ConfigError
-    from launch_gate.fixtures import GateUser
-    from launch_gate.identity import new_identity
+    from launch_gate.flows.identity import new_identity
+    from launch_gate.pytest_plugin.fixtures import GateUser
 
     try:
         identity = new_identity(gate_settings.smoke)
@@ -170,7 +126,7 @@ def gate_mailbox(gate_settings: Settings, pytestconfig: pytest.Config) -> Iterat
     import os
 
     from launch_gate.errors import LaunchGateError
-    from launch_gate.fixtures import GateMailbox
+    from launch_gate.pytest_plugin.fixtures import GateMailbox
 
     box: GateMailbox | None = None
     try:
@@ -188,7 +144,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     marker = pyfuncitem.get_closest_marker("latency_budget")
     if marker is None:
         return None
-    from launch_gate.fixtures import measure_budget
+    from launch_gate.pytest_plugin.budget import measure_budget
 
     measure_budget(pyfuncitem, marker)
     return True
@@ -206,7 +162,7 @@ def pytest_runtest_makereport(
         report.user_properties = list(item.user_properties)
     secrets = item.config.stash.get(SECRETS, None)
     if secrets:
-        from launch_gate.fixtures import scrub_report
+        from launch_gate.pytest_plugin.scrub import scrub_report
 
         scrub_report(report, secrets)
     return report
@@ -220,58 +176,7 @@ def pytest_make_collect_report(
     report = yield
     secrets = collector.config.stash.get(SECRETS, None)
     if secrets and report.longrepr is not None:
-        from launch_gate.fixtures import scrub_report
+        from launch_gate.pytest_plugin.scrub import scrub_report
 
         scrub_report(report, secrets)
     return report
-
-
-class WarningScrubber:
-    """A warning's text reaches the warnings summary: scrub it of the run's secrets first."""
-
-    name = "launch-gate-warning-scrubber"
-
-    def __init__(self, secrets: set[str]) -> None:
-        self.secrets = secrets
-
-    @pytest.hookimpl(
-        tryfirst=True
-    )  # before the terminal reporter records it (the hook is historic: no wrapper)
-    def pytest_warning_recorded(self, warning_message: warnings.WarningMessage) -> None:
-        if self.secrets:
-            from launch_gate.redact import Redactor
-
-            text = str(warning_message.message)
-            clean = Redactor(self.secrets).text(text)
-            if clean != text:
-                try:
-                    warning_message.message = warning_message.category(clean)
-                except Exception:  # a warning class with a signature of its own
-                    warning_message.message = UserWarning(clean)
-
-
-class Tally:
-    """Per session: users' smoke flows (outcome of each marked test) and latency_budget figures, for the summary."""
-
-    name = "launch-gate-tally"
-
-    def __init__(self) -> None:
-        self.flows: dict[str, list[str]] = {}
-        self.budgets: list[tuple[str, str]] = []  # (node id, JSON figures)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        properties = dict(report.user_properties)
-        flow = properties.get(FLOW_PROPERTY)
-        if flow is not None and (report.when == "call" or report.failed or report.skipped):
-            outcome = "error" if report.when != "call" and report.failed else report.outcome
-            self.flows.setdefault(str(flow), []).append(outcome)
-        if LATENCY_PROPERTY in properties and report.when == "call":
-            self.budgets.append((report.nodeid, str(properties[LATENCY_PROPERTY])))
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if not (self.flows or self.budgets):
-            return
-        from launch_gate.fixtures import summary_lines
-
-        for line in summary_lines(self.flows, self.budgets):
-            terminalreporter.write_line(line)

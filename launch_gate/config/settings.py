@@ -34,8 +34,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
-from launch_gate.errors import ConfigError
-from launch_gate.tables import (
+from launch_gate.config.schema import (
     TABLES,
     DepsTable,
     DnsTable,
@@ -50,6 +49,7 @@ from launch_gate.tables import (
     kebab,
     usable_url,
 )
+from launch_gate.errors import ConfigError
 
 ENV_PREFIX = "LAUNCH_GATE_"
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})

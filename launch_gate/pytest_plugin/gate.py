@@ -26,7 +26,7 @@ import pytest
 from launch_gate.checks import Context
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
-from launch_gate.pytest_plugin import SECRETS, load_settings_for, option
+from launch_gate.pytest_plugin.options import SECRETS, load_settings_for, option
 from launch_gate.report import terminal
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
 from launch_gate.runner import Planned, build_plan, gate_secrets, make_context, run_plan, run_staged

@@ -25,9 +25,9 @@ from urllib.parse import quote
 
 import httpx
 
+from launch_gate.config.schema import MailboxTable
 from launch_gate.errors import CouldNotVerify
 from launch_gate.redact import scrub
-from launch_gate.tables import MailboxTable
 
 _LINK = re.compile(r"""https?://[^\s"'<>)\]]+""", re.IGNORECASE)
 
