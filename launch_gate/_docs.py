@@ -42,7 +42,7 @@ EXAMPLE = {
     "latency": {"routes": {"home": "/"}},
 }
 PLACEHOLDERS: dict[str, tuple[str, dict[str, str]]] = {
-    "smoke.signup": ("smoke.<flow>", {"'signup'": "`<flow>`", "1 steps": "its steps"}),
+    "smoke.signup": ("smoke.<flow>", {"'signup'": "`<flow>`", "1 step as": "its steps as"}),
     "latency.home": ("latency.<route>", {"GET /:": "`METHOD path`:"}),
 }
 

@@ -87,6 +87,9 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
     )
     for flag, reporter in _reporter_table(reporters).items():
         check.add_argument(flag, type=Path, metavar="PATH", dest=_dest(flag), help=reporter.help)
+    loudness = check.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, passes too")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print the verdict line alone")
 
     listing = commands.add_parser(
         "list", help="list every check with its id and phase, with the configuration's flows and routes"
@@ -103,14 +106,51 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
         "--fault", action="append", default=[], metavar="NAME", help="one misconfiguration (repeatable)"
     )
     demo.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
+    demo_loudness = demo.add_mutually_exclusive_group()
+    demo_loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, as check -v")
+    demo_loudness.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
 
-    hook = commands.add_parser("install-hook", help="install a git pre-push hook that runs the pre phase")
+    hook = commands.add_parser(
+        "install-hook", help="install a git pre-push hook that scans what you push (launch-gate pre-push)"
+    )
     hook.add_argument("--force", action="store_true", help="overwrite an existing pre-push hook")
+    init = commands.add_parser(
+        "init", help="write a first configuration from what the project shows (docs/init.md)"
+    )
+    init.add_argument("--target", help="the deployment's canonical URL, e.g. https://www.example.com")
+    init.add_argument("--yes", action="store_true", help="ask nothing: take the defaults")
+    init.add_argument(
+        "--force", action="store_true", help="replace an existing launch-gate configuration (only ours)"
+    )
+    init.add_argument(
+        "--workflow",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add .github/workflows/launch-gate.yml (default: ask on a terminal, else no)",
+    )
+    init.add_argument(
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="ask this DNS server about the mail domain (repeatable; default: [net] nameservers, else the system's)",
+    )
+    push = commands.add_parser(
+        "pre-push",
+        help="what the pre-push hook runs: [pre-push] checks on the refs git passes on standard input",
+    )
+    push.add_argument("remote", nargs="?", help="the remote's name, as git passes it to the hook (unused)")
+    push.add_argument("url", nargs="?", help="the remote's URL, as git passes it to the hook (unused)")
+    push.add_argument("--config", type=Path, help="a launch-gate.toml or pyproject.toml to read instead")
+    push_loudness = push.add_mutually_exclusive_group()
+    push_loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, passes too")
+    push_loudness.add_argument("-q", "--quiet", action="store_true", help="print the verdict line alone")
     return parser
 
 
 def _report(args: argparse.Namespace) -> GateReport:
     from launch_gate.config import load_settings
+    from launch_gate.report.progress import progress_for
     from launch_gate.runner import build_plan, make_context, run_plan
 
     overrides: dict[str, object] = {
@@ -122,7 +162,9 @@ def _report(args: argparse.Namespace) -> GateReport:
         overrides["secrets"] = {"base": args.base}
     settings = load_settings(config_file=args.config, overrides=overrides, flag_names=FLAG_NAMES)
     plan = build_plan(settings, args.phase, args.select)
-    report = run_plan(plan, make_context(settings), args.phase)
+    quiet = getattr(args, "quiet", False)
+    with progress_for(sys.stderr, os.environ, len(plan), quiet) as progress:
+        report = run_plan(plan, make_context(settings), args.phase, progress)
     return replace(report, config=tuple(shown(_relative(path)) for path in settings.sources))
 
 
@@ -163,7 +205,9 @@ def _publish(report: GateReport, args: argparse.Namespace, reporters: Mapping[st
     """The terminal report, then the files, then the verdict line: the last line is the whole truth."""
     from launch_gate.report import PUBLISHERS, terminal
 
-    sys.stdout.write(terminal.Terminal(terminal.use_color(sys.stdout), verdict=False).format(report))
+    loudness = terminal.VERBOSE if getattr(args, "verbose", False) else terminal.DEFAULT
+    loudness = terminal.QUIET if getattr(args, "quiet", False) else loudness
+    sys.stdout.write(terminal.Terminal(terminal.use_color(sys.stdout), False, loudness).format(report))
     sys.stdout.flush()
     problems = _write_reports(report, args, reporters)
     code = int(report.exit_code)
@@ -217,16 +261,18 @@ def _demo(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"unknown --fault {', '.join(sorted(unknown))}; known: {', '.join(sorted(demo.FAULTS))}."
         )
+    say = (lambda *_, **__: None) if args.quiet else print  # -q: the verdict line alone
     with demo.running(faults) as running:
-        print(f"Started the demo deployment of {running.target} on 127.0.0.1 (DNS, SMTP, http and https)")
+        say(f"Started the demo deployment of {running.target} on 127.0.0.1 (DNS, SMTP, http and https)")
         if faults:
-            print(f"with misconfigurations: {', '.join(sorted(faults))}")
-        print(f"Gating it with {running.config}:\n", flush=True)
+            say(f"with misconfigurations: {', '.join(sorted(faults))}")
+        say(f"Gating it with {running.config}:\n", flush=True)
         argv = ["check", "--phase", "post", "--config", str(running.config)]
         if args.report_json:
             argv += ["--report-json", str(args.report_json)]
+        argv += ["--verbose"] if args.verbose else ["--quiet"] if args.quiet else []
         code = main(argv)
-    print("Stopped the demo deployment.")
+    say("Stopped the demo deployment.")
     return code
 
 
@@ -256,11 +302,24 @@ def _main(argv: Sequence[str] | None, reporters: Mapping[str, Reporter]) -> int:
             return _list_checks(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "init":
+            from launch_gate.scaffold import InitOptions, run_init
+
+            options = InitOptions(args.target, args.yes, args.force, args.workflow, tuple(args.nameserver))
+            return run_init(Path.cwd(), options)
         if args.command == "install-hook":
             from launch_gate.integrations.git_hook import install_hook
 
             print(install_hook(Path.cwd(), force=args.force))
             return ExitCode.READY
+        if args.command == "pre-push":
+            from launch_gate.integrations.git_hook import pre_push
+
+            pushed = pre_push(sys.stdin, os.environ, args.config)
+            if isinstance(pushed, str):
+                print(pushed)
+                return ExitCode.READY
+            return _publish(pushed, args, reporters)
         report = _report(args)
     except ConfigError as error:
         return _config_error(error)

@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from launch_gate.checks import Check, Context, all_checks
+from launch_gate.checks.registry import known_areas, needed
 from launch_gate.config import CheckSetting, Settings
 from launch_gate.errors import ConfigError, LaunchGateError
 from launch_gate.redact import Redactor, environ_secrets
@@ -33,6 +34,15 @@ class Planned:
     level: CheckSetting
 
 
+class Progress(Protocol):
+    """What a shell is told while the gate runs: which check started, and each result (already redacted) as
+    it finishes. The command draws live progress from it, the pytest plugin hands results to its items."""
+
+    def started(self, planned: Planned) -> None: ...
+
+    def finished(self, planned: Planned, result: CheckResult) -> None: ...
+
+
 def _matches(check_id: str, prefix: str) -> bool:
     return check_id == prefix or check_id.startswith(prefix.rstrip(".") + ".")
 
@@ -48,23 +58,33 @@ def build_plan(
     phase: str = "all",
     select: Sequence[str] = (),
     checks: Sequence[Check] | None = None,
+    selected_by: str = "--select",
 ) -> list[Planned]:
-    """The checks of a phase, narrowed by `--select` prefixes; a key or prefix matching nothing is an error."""
-    checks = all_checks(settings) if checks is None else checks
-    known = [c.id for c in checks]
+    """The checks of a phase, narrowed by `select` prefixes (`selected_by` says where they came from); a key
+    or prefix matching nothing is an error. Only the check areas the plan needs are imported: a `[checks]`
+    key of an area not loaded must name a known area, and is checked whole by any run that loads it."""
     if phase not in PHASES:
         raise ConfigError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}.")
+    wanted = needed(phase, select) if checks is None else None
+    checks = all_checks(settings, wanted) if checks is None else checks
+    known = [c.id for c in checks]
+
+    def every() -> str:  # for an error message: every check, loaded now if the plan did not need them all
+        return ", ".join(c.id for c in (all_checks(settings) if wanted is not None else checks))
+
     for key in settings.checks:
-        if not any(_matches(i, key) for i in known):
+        area = key.split(".", 1)[0]
+        loaded = wanted is None or area in wanted
+        if not any(_matches(i, key) for i in known) and (loaded or area not in known_areas()):
             raise ConfigError(
                 f"{settings.where('checks', key)} names {key!r}, which matches no check. "
-                f"Known check ids: {', '.join(known)}."
+                f"Known check ids: {every()}."
             )
     for number, prefix in enumerate(select, 1):
         if not any(_matches(i, prefix) for i in known):
             raise ConfigError(
-                f"--select: prefix {number} of {len(select)} matches no check (a prefix is whole id segments, "
-                f"e.g. env or env.required). Known check ids: {', '.join(known)}."
+                f"{selected_by}: prefix {number} of {len(select)} matches no check (a prefix is whole id "
+                f"segments, e.g. env or env.required). Known check ids: {every()}."
             )
     return [
         Planned(c, _level(c.id, settings.checks))
@@ -162,10 +182,11 @@ def make_context(settings: Settings, environ: Mapping[str, str] | None = None) -
 
 
 async def run_staged(
-    plan: Iterable[Planned], ctx: Context, done: Callable[[Planned, CheckResult], None] | None = None
+    plan: Iterable[Planned], ctx: Context, progress: Progress | None = None
 ) -> list[CheckResult]:
     """Every planned check, concurrently within each stage and stage after stage (latency bursts run alone,
-    so the gate's own probes neither load the server nor delay the prober); results redacted, in plan order."""
+    so the gate's own probes neither load the server nor delay the prober); results redacted, in plan order.
+    `progress` hears of each check as it starts and finishes."""
     planned = list(plan)
     # The run's public words (check ids, the target and its host) are never taken for pieces of a secret.
     target = ctx.settings.target or ""
@@ -174,12 +195,14 @@ async def run_staged(
     results: dict[int, CheckResult] = {}
 
     async def one(index: int) -> None:
+        if progress is not None:
+            progress.started(planned[index])
         result = redactor.result(await run_one(planned[index], ctx))
         # and what the check learnt while running: generated passwords, captured tokens, an inbox's password
         known = Redactor(ctx.secrets, [*public, *ctx.public]) if ctx.secrets else None
         results[index] = known.result(result) if known is not None else result
-        if done is not None:
-            done(planned[index], results[index])
+        if progress is not None:
+            progress.finished(planned[index], results[index])
 
     for stage in sorted({p.check.stage for p in planned}):
         await asyncio.gather(*(one(i) for i, p in enumerate(planned) if p.check.stage == stage))
@@ -188,10 +211,14 @@ async def run_staged(
     return [final.result(results[i]) if final is not None else results[i] for i in range(len(planned))]
 
 
-async def run_plan_async(plan: Iterable[Planned], ctx: Context) -> list[CheckResult]:
-    return await run_staged(plan, ctx)
+async def run_plan_async(
+    plan: Iterable[Planned], ctx: Context, progress: Progress | None = None
+) -> list[CheckResult]:
+    return await run_staged(plan, ctx, progress)
 
 
-def run_plan(plan: Sequence[Planned], ctx: Context, phase: str = "all") -> GateReport:
-    """Run every planned check concurrently and return the redacted report."""
-    return GateReport(phase, tuple(asyncio.run(run_plan_async(plan, ctx))))
+def run_plan(
+    plan: Sequence[Planned], ctx: Context, phase: str = "all", progress: Progress | None = None
+) -> GateReport:
+    """Run every planned check concurrently and return the redacted report; `progress` hears of each check."""
+    return GateReport(phase, tuple(asyncio.run(run_plan_async(plan, ctx, progress))))

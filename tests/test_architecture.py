@@ -158,6 +158,7 @@ PACKAGES = {
     "pytest_plugin",
     "report",
     "rules",
+    "scaffold",
     "secretscan",
 }
 

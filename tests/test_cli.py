@@ -67,7 +67,7 @@ def test_environment_flag_overrides_the_files(project):
     env = base_env(DATABASE_URL="postgres://db/app", DEBUG="1")
     assert run_cli("check", "--select", "env.debug", cwd=root, env=env).returncode == 1
     staging = run_cli(
-        "check", "--select", "env.debug,env.required", "--environment", "staging", cwd=root, env=env
+        "check", "--select", "env.debug,env.required", "--environment", "staging", "-v", cwd=root, env=env
     )
     assert staging.returncode == 0, staging.stdout
     assert "SKIP   env.debug" in staging.stdout

@@ -78,16 +78,32 @@ def test_every_reporter_shows_the_failure_and_scrubs_the_password_in_it(reporter
 
 
 def test_the_terminal_report_has_a_line_per_outcome_the_latency_chart_and_the_verdict():
-    lines = Terminal().format(REPORT).splitlines()
+    lines = Terminal(verbosity=terminal.VERBOSE).format(REPORT).splitlines()
     for label, check_id in zip(("PASS", "FAIL", "ERROR", "SKIP", "WARN", "PASS"), IDS, strict=True):
         assert any(line.split()[:2] == [label, check_id] for line in lines), (label, check_id)
     assert "latency by route:" in lines
     assert any(line.strip().startswith("home") and "(budget 50)" in line for line in lines)
-    assert lines[-1] == "BLOCKED: 1 failed, 1 could not verify, 1 warnings, 2 passed, 1 skipped (exit 1)"
+    assert lines[-1] == "BLOCKED: 1 failed, 1 could not verify, 1 warning, 2 passed, 1 skipped (exit 1)"
     assert (
         not Terminal(verdict=False).format(REPORT).splitlines()[-1]
     )  # the command prints it after the files
     assert "\x1b[31;1mFAIL" in Terminal(color=True).format(REPORT)
+
+
+def test_by_default_the_terminal_report_lists_what_blocks_first_then_warnings_then_counts_the_rest():
+    lines = Terminal().format(REPORT).splitlines()
+    listed = [line.split()[:2] for line in lines if line.split()[:1] in (["FAIL"], ["ERROR"], ["WARN"])]
+    assert listed == [["FAIL", "secrets.repo"], ["ERROR", "deps.audit"], ["WARN", "headers.hsts"]]
+    assert "  2 passed, 1 skipped (-v lists them)" in lines
+    assert not any(line.split()[:1] in (["PASS"], ["SKIP"]) for line in lines)
+    assert "app/settings.py:7" in "\n".join(lines)  # a failure keeps its findings
+    assert "latency by route:" in lines  # the chart stays
+    assert lines[-1].startswith("BLOCKED: 1 failed")
+
+
+def test_quiet_is_the_verdict_line_alone():
+    assert Terminal(verbosity=terminal.QUIET).format(REPORT) == terminal.verdict_line(REPORT) + "\n"
+    assert Terminal(verdict=False, verbosity=terminal.QUIET).format(REPORT) == ""
 
 
 def test_the_json_report_lists_every_outcome_and_the_latency_figures():

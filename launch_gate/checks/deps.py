@@ -24,6 +24,7 @@ from launch_gate.config.schema import DepsTable
 from launch_gate.errors import ConfigError
 from launch_gate.redact import scrub
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.words import count
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -187,7 +188,7 @@ def judge(ctx: Context, source: Source, audit: Audit, canary: Audit | None) -> V
             f"{len(vuln_findings)} known vulnerabilities in {source.label}; upgrade to the fixed versions"
         )
         if expired:
-            message += f"; {len(expired)} waivers expired (renew or remove them)"
+            message += f"; {count(len(expired), 'waiver')} expired (renew or remove them)"
         return Verdict.of(Outcome.FAIL, message + ".", [*vuln_findings, *expired, *errors])
     if errors:
         return Verdict.of(
@@ -199,7 +200,8 @@ def judge(ctx: Context, source: Source, audit: Audit, canary: Audit | None) -> V
     waived = len(audit.vulns)
     note = f"; {waived} waived" if waived else ""
     return Verdict.of(
-        Outcome.PASS, f"no known vulnerabilities in {audit.audited} dependencies of {source.label}{note}"
+        Outcome.PASS,
+        f"no known vulnerabilities in {count(audit.audited, 'dependency', 'dependencies')} of {source.label}{note}",
     )
 
 

@@ -31,12 +31,13 @@ from launch_gate.redact import fingerprint
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.dotenv import declared_in
 from launch_gate.rules.placeholders import placeholder_kind
+from launch_gate.rules.words import count
 
 TEST_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a Stripe test-mode key (sk_test_/pk_test_/rk_test_)", re.compile(r"(?<![A-Za-z0-9])[spr]k_test_\w")),
-    ("a Razorpay test key (rzp_test_)", re.compile(r"(?<![A-Za-z0-9])rzp_test_\w")),
-    ("a Square sandbox credential (sandbox-sq0)", re.compile(r"(?<![A-Za-z0-9])sandbox-sq0\w")),
-    ("a Braintree sandbox key (sandbox_)", re.compile(r"^sandbox_[a-z0-9]{6,}")),
+    ("a Stripe test-mode key", re.compile(r"(?<![A-Za-z0-9])[spr]k_test_\w")),
+    ("a Razorpay test key", re.compile(r"(?<![A-Za-z0-9])rzp_test_\w")),
+    ("a Square sandbox credential", re.compile(r"(?<![A-Za-z0-9])sandbox-sq0\w")),
+    ("a Braintree sandbox key", re.compile(r"^sandbox_[a-z0-9]{6,}")),
 )
 DEBUG_FLAGS = ("DEBUG", "FLASK_DEBUG", "DJANGO_DEBUG", "APP_DEBUG")
 TRUTHY = frozenset({"1", "true", "yes", "on", "y", "t"})
@@ -114,7 +115,8 @@ def check_required(ctx: Context) -> Verdict:
     if findings:
         return Verdict.of(
             Outcome.FAIL,
-            f"{len(findings)} of {len(names)} required variables are missing or empty: "
+            f"{len(findings)} of {count(len(names), 'required variable')} {'is' if len(findings) == 1 else 'are'} "
+            "missing or empty: "
             f"{', '.join(missing + empty)}. Set them in the deploy environment (e.g. your host's secrets).",
             findings,
         )
@@ -415,7 +417,7 @@ def _judge(ctx: Context, spec: str, answer: Mapping[str, Any]) -> Verdict:
 def _rejected(spec: str, findings: list[Finding]) -> Verdict:
     return Verdict.of(
         Outcome.FAIL,
-        f"{spec} rejects the environment ({len(findings)} problems): "
+        f"{spec} rejects the environment ({count(len(findings), 'problem')}): "
         + "; ".join(f.message for f in findings),
         findings,
     )

@@ -17,6 +17,7 @@ from launch_gate.net.probes import Page, fetch_page, get, home_page, origin
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.cookies import response_cookie_problems
 from launch_gate.rules.headers import cache_problem, hsts_preload, hsts_problems, shared_cache_problem
+from launch_gate.rules.words import count
 
 FOREIGN_ORIGIN = "https://launch-gate-foreign-origin.test"
 _LINK = re.compile(
@@ -180,10 +181,10 @@ async def check_cookies(ctx: Context) -> Verdict:
         )
     if errors:
         return Verdict.of(Outcome.ERROR, errors[0], [Finding(e) for e in errors])
-    count = sum(len(hop.cookies) for page in (home, *pages) for hop in page.hops)
+    cookies = sum(len(hop.cookies) for page in (home, *pages) for hop in page.hops)
     return Verdict.of(
         Outcome.PASS,
-        f"{count} cookies on {judged}, all Secure and SameSite, session cookies HttpOnly"
+        f"{count(cookies, 'cookie')} on {judged}, all Secure and SameSite, session cookies HttpOnly"
         + ("" if urls else " (no login page linked; list pages that set cookies in [headers] cookie-paths)"),
     )
 

@@ -19,6 +19,7 @@ from launch_gate.errors import ConfigError
 from launch_gate.net import http_options
 from launch_gate.net.prober import Prober, Summary, summarize
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.words import count
 
 
 def _budgets(settings: Settings, route: LatencyRoute) -> tuple[float, float | None, float]:
@@ -97,7 +98,7 @@ def judge(summary: Summary, budgets: Budgets) -> Judgement:
     best is a failure; within budget at its worst is met; in between is could not verify.
     """
     if summary.samples < budgets.min_samples:
-        why = f"only {summary.samples} samples (at least {budgets.min_samples}: raise rate or duration)"
+        why = f"only {count(summary.samples, 'sample')} (at least {budgets.min_samples}: raise rate or duration)"
         return Judgement(Outcome.ERROR, doubts=(why,))
     if summary.unanswered == summary.samples:
         return Judgement(Outcome.ERROR, doubts=(f"no request got an answer ({summary.first_unanswered})",))
@@ -171,7 +172,7 @@ def _doubt(summary: Summary, budgets: Budgets, limit: _Limit, low: float, high: 
 
 
 def _unanswered(summary: Summary) -> str:
-    return f"{summary.unanswered} of {summary.samples} requests got no answer ({summary.first_unanswered})"
+    return f"{summary.unanswered} of {count(summary.samples, 'request')} got no answer ({summary.first_unanswered})"
 
 
 def line(summary: Summary) -> str:

@@ -13,25 +13,29 @@ import functools
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
 from launch_gate.results import Outcome, Phase, Verdict
 
+if TYPE_CHECKING:
+    from launch_gate.secretscan.sources import Push
+
 GROUP = "launch_gate.checks"
 PACKAGE = "launch_gate.checks"
 # Where the built-in areas stand in a report: pre-deploy first, then from the name inwards. An area not named
 # here (a new module, a third-party package) still runs: it follows these, in the order it was found.
-REPORT_ORDER = (
-    *("env", "secrets", "deps"),  # pre
-    *("dns", "tls", "domain", "headers", "exposure", "email"),  # post, from the name inwards
+PRE_AREAS = ("env", "secrets", "deps")
+POST_AREAS = (
+    *("dns", "tls", "domain", "headers", "exposure", "email"),  # from the name inwards
     *("smoke", "latency"),  # configured
 )
+REPORT_ORDER = (*PRE_AREAS, *POST_AREAS)
 NOT_AREAS = frozenset({"registry"})
 
 
@@ -44,6 +48,8 @@ class Context:
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # probes checks share
     secrets: set[str] = field(default_factory=set, compare=False, repr=False)  # learnt while running
     public: set[str] = field(default_factory=set, compare=False, repr=False)  # never redacted: a flow's user
+    # What git is pushing, when the pre-push hook runs the gate: `secrets.diff` scans its new commits.
+    push: Push | None = None
 
     @property
     def root(self) -> Path:
@@ -179,8 +185,8 @@ class Registry:
         rank = {area: index for index, area in enumerate(REPORT_ORDER)}
         return sorted(self.order, key=lambda m: rank.get(self.areas.get(m, ""), len(rank)))
 
-    def all(self, settings: Settings | None) -> tuple[Check, ...]:
-        modules = self._ranked()
+    def all(self, settings: Settings | None, wanted: Wanted | None = None) -> tuple[Check, ...]:
+        modules = [m for m in self._ranked() if wanted is None or self.areas.get(m, "") in wanted]
         declared = [c for m in modules for c in self.checks.get(m, ())]
         if settings is None:
             return tuple(declared)
@@ -246,6 +252,34 @@ def builtin_modules() -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The areas a run needs loaded: those named (None: every one), less those known to hold only checks of
+    another phase. Loading is the slow part of a short run (httpx, DNS, detect-secrets), so a run of
+    `secrets.diff` imports `checks/secrets.py` alone."""
+
+    areas: frozenset[str] | None = None
+    skip: frozenset[str] = frozenset()
+
+    def __contains__(self, area: object) -> bool:
+        return (self.areas is None or area in self.areas) and area not in self.skip
+
+
+def needed(phase: str, select: Collection[str] = ()) -> Wanted:
+    """What a plan for `phase` narrowed by `select` prefixes needs: the prefixes' areas (`secrets.diff` ->
+    `secrets`), else every area but those of the other phase (an area not listed in PRE_AREAS or POST_AREAS,
+    and every plugin, is always loaded)."""
+    areas = frozenset(prefix.split(".", 1)[0] for prefix in select) if select else None
+    other = {"pre": POST_AREAS, "post": PRE_AREAS}.get(phase, ())
+    return Wanted(areas, frozenset(other))
+
+
+def known_areas() -> frozenset[str]:
+    """Every area's name, without importing any: the built-in modules' and the plugins' entry points'."""
+    builtin = {module.rsplit(".", 1)[1] for module in builtin_modules()}
+    return frozenset(builtin | {entry.name for entry in entry_points(group=GROUP)})
+
+
 def _load_plugin(entry: EntryPoint) -> None:
     try:
         loaded = entry.load()
@@ -261,21 +295,23 @@ def _load_plugin(entry: EntryPoint) -> None:
 _loaded: set[str] = set()
 
 
-def discover() -> None:
-    """Import every built-in area module and every plugin once (a plugin that failed is tried again)."""
+def discover(wanted: Wanted | None = None) -> None:
+    """Import the built-in area modules and the plugins `wanted` (default: every one), each once (a plugin
+    that failed is tried again). A plugin's area is its entry point's name, known before it is imported."""
     for module in builtin_modules():
-        if module not in _loaded:
+        if module not in _loaded and (wanted is None or module.rsplit(".", 1)[1] in wanted):
             importlib.import_module(module)
             _loaded.add(module)
     for entry in entry_points(group=GROUP):
         key = f"plugin:{entry.name}={entry.value}"
-        if key not in _loaded:
+        if key not in _loaded and (wanted is None or entry.name in wanted):
             _load_plugin(entry)
             _loaded.add(key)
 
 
-def all_checks(settings: Settings | None = None) -> tuple[Check, ...]:
+def all_checks(settings: Settings | None = None, wanted: Wanted | None = None) -> tuple[Check, ...]:
     """Every declared check, in report order, then (given settings) the configured ones: `smoke.<flow>` and
-    `latency.<route>`. A plugin that cannot be imported is a ConfigError naming it."""
-    discover()
-    return REGISTRY.all(settings)
+    `latency.<route>`; with `wanted`, those of the wanted areas only, and only their modules are imported.
+    A plugin that cannot be imported is a ConfigError naming it."""
+    discover(wanted)
+    return REGISTRY.all(settings, wanted)

@@ -1,4 +1,4 @@
-"""Secret checks: the repository, what changed since a base, and the built client bundle.
+"""Secret checks: the repository, what changed since a base (or what a push sends), and the built client bundle.
 
 Findings show file, line, the detector types that found it and detect-secrets' SHA-1 of the secret (the id a
 waiver or `.secrets.baseline` uses), never the secret: one finding per secret per file, however many detectors
@@ -281,21 +281,85 @@ def _whole_repository(ctx: Context, base: sources.Base) -> Verdict:
     return Verdict.of(outcome, message, list(verdict.findings))
 
 
+PUSH_ADVICE = (
+    "Take them out of the commits being pushed (amend or rebase: a later commit that deletes a secret still "
+    "pushes it) and rotate any that ever left this machine. A known false positive can be accepted with "
+    "`# pragma: allowlist secret`, a .secrets.baseline entry, or a [[secrets.waivers]] entry with its sha1."
+)
+
+
+def _blob_targets(ctx: Context, checkout: sources.Checkout) -> Targets:
+    """The pushed versions to scan, under their repository paths; [secrets] exclude and the baseline apply."""
+    baseline = baseline_path(ctx)
+    skipped = {os.path.normpath(os.path.relpath(baseline, ctx.root))} if baseline else set()
+    patterns = ctx.settings.secrets.exclude
+    files = [
+        (path, sources.display(name))
+        for path, name in checkout.files
+        if not sources.excluded(name, patterns) and os.path.normpath(name) not in skipped
+    ]
+    unscannable = [
+        NotScanned(sources.display(name), reason)
+        for name, reason in checkout.not_scanned
+        if not sources.excluded(name, patterns)
+    ]
+    return Targets(files, unscannable)
+
+
+def _pushed(ctx: Context, push: sources.Push, since: str | None = None) -> Verdict:
+    """Scan every file version the push's new commits add: what leaves this machine, not the work tree.
+    `since`: the base of a range of commits (pre-commit's refs given to `check`), named in the result."""
+    scope = f"since {since}" if since else "being pushed"
+    commits = sources.pushed_commits(ctx.root, push)
+    versions = sources.introduced(ctx.root, commits) if commits is not None else None
+    if commits is None or versions is None:
+        return Verdict.of(
+            Outcome.ERROR,
+            f"could not verify: git could not list the commits {scope} ({push.origin}); run it inside the "
+            "repository, with the pushed commits in this clone.",
+        )
+    if not commits:
+        return Verdict.of(
+            Outcome.PASS, f"nothing new {scope}: every commit is already on a remote-tracking branch"
+        )
+    if not versions:
+        return Verdict.of(
+            Outcome.PASS,
+            f"{count(len(commits), 'new commit')} {scope} "
+            f"{'adds or changes' if len(commits) == 1 else 'add or change'} no file (deletions only)",
+        )
+    with sources.checked_out(ctx.root, versions, ctx.settings.secrets.max_file_bytes) as checkout:
+        if checkout is None:
+            return Verdict.of(Outcome.ERROR, f"could not verify: git could not read the files {scope}.")
+        targets = _blob_targets(ctx, checkout)
+        paths = sorted({v.path for v in versions})
+        empty = _nothing_scanned(ctx, sources.Listing(paths), targets, "no file")
+        report = _scan(ctx, targets)
+    changed = f"{count(len(paths), 'file')} changed"
+    commits_text = count(len(commits), "new commit")
+    where = f"{changed} {scope} ({commits_text})" if since else f"{changed} by {commits_text} {scope}"
+    return empty or judge(report, _accepted(ctx), where, PUSH_ADVICE)
+
+
 @check(
     "secrets.diff",
     Phase.PRE,
-    "no secrets in what changed since the base ref",
+    "no secrets in what changed since the base ref, or in what a push sends",
     fails_when=(
-        "a secret is in a file changed since the base ref (`--base`, pre-commit's push refs, or the pull "
-        "request's base)"
+        "a secret is in a file changed since the base ref (`--base`, or the pull request's base), or in any "
+        "version of a file that the commits being pushed add (`launch-gate pre-push`, pre-commit's push refs)"
     ),
 )
 def check_diff(ctx: Context) -> Verdict:
+    if ctx.push is not None:
+        return _pushed(ctx, ctx.push)
     base = sources.find_base(ctx.settings.secrets.base, ctx.environ)
     if base is None:
         return Verdict.of(
             Outcome.SKIP, "no base to diff against: pass --base REF (secrets.repo scans everything anyway)."
         )
+    if base.to and base.ref != sources.ZERO_SHA:  # a range of commits: pre-commit's push refs
+        return _pushed(ctx, sources.Push.between(base.ref, base.to, base.origin), base.ref)
     changed = sources.changed_files(ctx.root, base)
     if changed is None:
         return _whole_repository(ctx, base)

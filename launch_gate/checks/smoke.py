@@ -14,6 +14,7 @@ from launch_gate.checks import Check, Context, configured, new_check
 from launch_gate.config import Settings
 from launch_gate.flows.runner import run_flow
 from launch_gate.results import Phase, Verdict
+from launch_gate.rules.words import count
 
 
 async def check_flow(name: str, ctx: Context) -> Verdict:
@@ -36,7 +37,7 @@ def checks_for(settings: Settings) -> tuple[Check, ...]:
         new_check(
             f"smoke.{name}",
             Phase.POST,
-            f"flow {name!r}: {len(flow.steps)} steps as a first customer would take them, then cleanup",
+            f"flow {name!r}: {count(len(flow.steps), 'step')} as a first customer would take them, then cleanup",
             partial(check_flow, name),
             needs_target="to run smoke flows",
             timeout=partial(_timeout, name),

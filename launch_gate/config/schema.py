@@ -104,6 +104,37 @@ class SecretsTable(Table):
     waivers: list[Waiver] = Field(default_factory=list)
 
 
+PRE_PUSH_CHECKS = ("secrets.diff",)
+
+
+class PrePushTable(Table):
+    """`[tool.launch-gate.pre-push]`: what `launch-gate pre-push` (the git hook) runs on a developer's machine."""
+
+    checks: CommaList = Field(
+        default_factory=lambda: list(PRE_PUSH_CHECKS),
+        description=(
+            "check ids or id prefixes the pre-push hook runs (`launch-gate pre-push`). The default scans the "
+            "pushed commits for secrets (`secrets.diff`) and nothing that needs production values (`env.*` "
+            "judges the machine it runs on) or the network (`deps.audit`); list those to run them too"
+        ),
+    )
+
+    @field_validator("checks")
+    @classmethod
+    def _ids(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                'must list at least one check (the default is ["secrets.diff"]); a hook that checks nothing '
+                "would let every push through: remove the hook instead"
+            )
+        bad = [str(n) for n, item in enumerate(value, 1) if not re.fullmatch(r"[a-z0-9][\w.-]*", item)]
+        if bad:
+            raise ValueError(
+                f"item {', '.join(bad)} is not a check id or id prefix (such as secrets.diff or env)"
+            )
+        return value
+
+
 class DepsTable(Table):
     """`[tool.launch-gate.deps]`: what pip-audit audits, against which service, and accepted vulnerabilities."""
 
@@ -468,6 +499,7 @@ class SmokeTable(Table):
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
+    "pre-push": PrePushTable,
     "deps": DepsTable,
     "net": NetTable,
     "email": EmailTable,

@@ -43,6 +43,7 @@ from launch_gate.config.schema import (
     HeadersTable,
     LatencyTable,
     NetTable,
+    PrePushTable,
     SecretsTable,
     SmokeTable,
     TlsTable,
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
     headers: HeadersTable = Field(default_factory=HeadersTable)
     latency: LatencyTable = Field(default_factory=LatencyTable)
     smoke: SmokeTable = Field(default_factory=SmokeTable)
+    pre_push: PrePushTable = Field(default_factory=PrePushTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
@@ -354,6 +356,7 @@ def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple
 
 def _explain(error: Mapping[str, Any], layers: list[_Layer]) -> str:
     loc = tuple(str(p) for p in error["loc"])
+    loc = (kebab(loc[0]), *loc[1:]) if loc else loc  # a top-level key as the sources spell it: `pre-push`
     origin = f"`{'.'.join(loc)}`"
     for size in range(len(loc), 0, -1):  # list items (waivers) are named by their list and position
         layer = next((la for la in reversed(layers) if loc[:size] in _leaves(la.data)), None)
@@ -457,8 +460,8 @@ def _load(
     merged: dict[str, Any] = {}
     for layer in layers:
         merged = _merge(merged, layer.data)
-    try:
-        settings = Settings(**merged)
+    try:  # the sources spell keys in kebab-case; the model's top-level fields are Python names (`pre_push`)
+        settings = Settings(**{key.replace("-", "_"): value for key, value in merged.items()})
     except ValidationError as exc:
         problems = [_explain(e, layers) for e in exc.errors(include_input=False, include_context=False)]
         raise ConfigError("invalid launch-gate configuration:\n  " + "\n  ".join(problems)) from None

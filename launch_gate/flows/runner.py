@@ -29,6 +29,7 @@ from launch_gate.results import Finding, Outcome, Verdict
 from launch_gate.rules.cookies import SESSIONISH, response_cookie_problems
 from launch_gate.rules.domains import mail_domain, organizational_domain
 from launch_gate.rules.headers import shared_cache_problem
+from launch_gate.rules.words import count
 
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][\w.-]*)\}")
 SNIPPET = 160
@@ -410,10 +411,12 @@ async def _run(name: str, flow: Flow, run: FlowRun, identity: Identity | None) -
     if problems:
         return Verdict.of(
             Outcome.FAIL,
-            f"all {done} steps passed{who}, but cleanup did not: {problems[0]} (data may be left behind)",
+            f"all {count(done, 'step')} passed{who}, but cleanup did not: {problems[0]} (data may be left behind)",
             findings,
             metrics,
         )
     total = sum(float(str(e.get("ms", 0))) for e in run.log)
-    cleaned = f", cleaned up in {len(flow.cleanup)} steps" if flow.cleanup else ""
-    return Verdict.of(Outcome.PASS, f"{done} steps passed{who} in {total:.0f} ms{cleaned}", findings, metrics)
+    cleaned = f", cleaned up in {count(len(flow.cleanup), 'step')}" if flow.cleanup else ""
+    return Verdict.of(
+        Outcome.PASS, f"{count(done, 'step')} passed{who} in {total:.0f} ms{cleaned}", findings, metrics
+    )

@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,8 +29,10 @@ from launch_gate.checks import Context
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
 from launch_gate.pytest_plugin.options import SECRETS, load_settings_for, option
+from launch_gate.redact import scrub
 from launch_gate.report import terminal
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
+from launch_gate.rules.words import count
 from launch_gate.runner import Planned, build_plan, gate_secrets, make_context, run_plan, run_staged
 
 if TYPE_CHECKING:
@@ -157,6 +161,19 @@ def _marked_phase(item: pytest.Item) -> str | None:
     return str(marker.kwargs.get("phase", marker.args[0] if marker.args else "all"))
 
 
+class Handover:
+    """The runner's progress, as the gate's items hear it: each result goes to its item's future."""
+
+    def __init__(self, futures: dict[str, Future[CheckResult]]) -> None:
+        self.futures = futures
+
+    def started(self, planned: Planned) -> None:
+        """Nothing to do: pytest shows its own progress."""
+
+    def finished(self, planned: Planned, result: CheckResult) -> None:
+        self.futures[planned.check.id].set_result(result)
+
+
 def run_in_background(items: list[GateItem], context: Context) -> None:
     """Run the selected gate items' checks as the command does (concurrently, stage by stage) in a background
     thread: the gate takes about its slowest check, not the sum. Each item waits for its own result."""
@@ -166,11 +183,7 @@ def run_in_background(items: list[GateItem], context: Context) -> None:
 
     def main() -> None:
         try:
-            asyncio.run(
-                run_staged(
-                    [i.planned for i in items], context, lambda p, r: futures[p.check.id].set_result(r)
-                )
-            )
+            asyncio.run(run_staged([i.planned for i in items], context, Handover(futures)))
         finally:  # never leave an item waiting
             for item in items:
                 assert item.future is not None
@@ -292,14 +305,50 @@ class GatePlugin:
         report = GateReport(self.phase, tuple(ordered))
         title = "READY" if report.verdict == "ready" else f"BLOCKED (gate exit code {int(report.exit_code)})"
         terminalreporter.write_sep("=", f"launch-gate: {title}")
-        width = max(
-            (len(r.id) for r in report.results if "::" not in r.id), default=16
-        )  # your tests' node ids run over
-        for result in report.results:
-            terminalreporter.write_line(terminal.result_lines(result, width)[0])
-        chart = terminal.latency_chart(terminal.latency_rows(report.results))
-        if chart:
-            terminalreporter.write_line("latency by route:")
-            for line in chart:
-                terminalreporter.write_line(line)
+        verbosity = terminal.VERBOSE if terminalreporter.verbosity > 0 else terminal.DEFAULT
+        for line in terminal.check_lines(report.results, verbosity, first=True):
+            terminalreporter.write_line(line)
         terminalreporter.write_line(terminal.verdict_line(report))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_terminal_summary")
+    def pytest_fold_skipped(self, terminalreporter: pytest.TerminalReporter) -> Generator[None, None, None]:
+        """The gate's skipped items as one line in pytest's short summary (`-rs`), not one line each; the
+        reports themselves (and JUnit's record of each item) stay as they were."""
+        stats = terminalreporter.stats
+        skipped = list(stats.get("skipped", []))
+        gate = [
+            r for r in skipped if isinstance(r, pytest.TestReport) and PROPERTY in dict(r.user_properties)
+        ]
+        if len(gate) > 1:
+            folded = folded_skip(
+                gate, str(self.settings.sources[-1] if self.settings.sources else self.settings.root)
+            )
+            copies = len(gate) if getattr(terminalreporter, "foldskipped", True) else 1  # `SKIPPED [N] ...`
+            stats["skipped"] = [r for r in skipped if r not in gate] + [folded] * copies
+        try:
+            return (yield)
+        finally:
+            if len(gate) > 1:
+                stats["skipped"] = skipped
+
+
+def skip_reasons(reports: Sequence[pytest.TestReport]) -> str:
+    """Why the checks were skipped, each reason by its head and the most common first: `no target (11), off by
+    configuration (1)`; a single reason is said whole."""
+    messages = [str(dict(r.user_properties)[PROPERTY]).split(" ", 2)[-1] for r in reports]
+    heads = [re.split(r": |; | \(", message, maxsplit=1)[0].rstrip(".") for message in messages]
+    if len(set(heads)) == 1:
+        return messages[0]
+    tally = Counter(heads)
+    return ", ".join(
+        f"{head} ({n})" for head, n in sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+    )
+
+
+def folded_skip(reports: Sequence[pytest.TestReport], where: str) -> pytest.TestReport:
+    """One skip report that stands for all of the gate's skipped items in the short summary."""
+    reason = scrub(f"launch-gate: {count(len(reports), 'check')} skipped: {skip_reasons(reports)}")
+    no_line: int = None  # type: ignore[assignment]  # pytest's short summary prints "where: reason" for it
+    return pytest.TestReport(
+        COLLECTOR_NAME, (where, None, COLLECTOR_NAME), {}, "skipped", (where, no_line, reason), "call"
+    )

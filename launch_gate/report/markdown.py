@@ -7,6 +7,7 @@ from launch_gate.report.interface import Reporter
 from launch_gate.report.latency_view import latency_rows
 from launch_gate.report.latency_view import milliseconds as ms
 from launch_gate.results import CheckResult, GateReport, Outcome
+from launch_gate.rules.words import count
 
 ICONS = {
     Outcome.PASS: "✅ pass",
@@ -29,7 +30,10 @@ def cell(text: str) -> str:
 
 
 def _findings(result: CheckResult) -> list[str]:
-    lines = [f"<details><summary><code>{result.id}</code>: {len(result.findings)} findings</summary>", ""]
+    lines = [
+        f"<details><summary><code>{result.id}</code>: {count(len(result.findings), 'finding')}</summary>",
+        "",
+    ]
     for f in result.findings:
         where = f"`{cell(f.file)}:{f.line}` " if f.file else ""
         extra = f" (`{f.fingerprint}`)" if f.fingerprint else ""
@@ -70,7 +74,7 @@ def render(report: GateReport) -> str:
         f"## {HEADLINES[report.verdict]}",
         "",
         f"Phase `{report.phase}` · {counts['fail']} failed · {counts['error']} could not verify · "
-        f"{counts['warn']} warnings · {counts['pass']} passed · {counts['skip']} skipped · "
+        f"{count(counts['warn'], 'warning')} · {counts['pass']} passed · {counts['skip']} skipped · "
         f"exit code {int(report.exit_code)}",
         "",
         "| Check | Outcome | Details |",

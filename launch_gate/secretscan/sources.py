@@ -1,4 +1,5 @@
-"""Which files a scan covers: the repository (git's view), what changed since a base, or built bundles."""
+"""Which files a scan covers: the repository (git's view), what changed since a base, what a push sends (every
+file version its new commits add), or built bundles."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +35,12 @@ def display(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _git_run(root: Path, *args: str) -> tuple[str, str] | None:
+def _git_run(root: Path, *args: str, stdin: str = "") -> tuple[str, str] | None:
     """git's (stdout, stderr), or None when git is missing, this is not a repository, or the command fails.
     Output is decoded as the file system decodes names, so a name that is not UTF-8 survives."""
+    command = ["git", "-C", str(root), *args]
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=120, check=False)
+        done = subprocess.run(command, input=stdin.encode(), capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
@@ -44,8 +48,8 @@ def _git_run(root: Path, *args: str) -> tuple[str, str] | None:
     return os.fsdecode(done.stdout), done.stderr.decode("utf-8", "replace")
 
 
-def _git(root: Path, *args: str) -> str | None:
-    done = _git_run(root, *args)
+def _git(root: Path, *args: str, stdin: str = "") -> str | None:
+    done = _git_run(root, *args, stdin=stdin)
     return done[0] if done is not None else None
 
 
@@ -172,27 +176,243 @@ def find_base(explicit: str | None, environ: Mapping[str, str]) -> Base | None:
 
 
 def changed_files(root: Path, base: Base) -> Listing | None:
-    """Files added or changed since the base (committed, staged, unstaged, untracked); None if the base is
-    not in this clone (a shallow clone, a new branch)."""
+    """Files added or changed in the work tree since the base (committed, staged, unstaged, untracked); None
+    if the base is not in this clone (a shallow clone, a new branch). A base with `to` is a range of commits:
+    `Push.between` and `pushed_commits` scan it."""
     if (
         base.ref == ZERO_SHA
         or _git(root, "rev-parse", "--verify", "--quiet", f"{base.ref}^{{commit}}") is None
     ):
         return None
-    target = base.to if base.to and base.to != ZERO_SHA else None
-    if target is not None:
-        committed = _git(root, "diff", "--name-only", "-z", "--diff-filter=d", f"{base.ref}...{target}")
-        outputs, unreadable = [committed], []
-    else:
-        merge_base = _git(root, "merge-base", base.ref, "HEAD")
-        since = merge_base.strip() if merge_base else base.ref
-        untracked = _git_run(root, "ls-files", "-z", "--others", "--exclude-standard")
-        outputs = [_git(root, "diff", "--name-only", "-z", "--diff-filter=d", since)]
-        outputs.append(untracked[0] if untracked else None)
-        unreadable = _git_unreadable(untracked[1]) if untracked else []
-    if any(out is None for out in outputs):
+    merge_base = _git(root, "merge-base", base.ref, "HEAD")
+    since = merge_base.strip() if merge_base else base.ref
+    untracked = _git_run(root, "ls-files", "-z", "--others", "--exclude-standard")
+    changed = _git(root, "diff", "--name-only", "-z", "--diff-filter=d", since)
+    if changed is None or untracked is None:
         return None
-    return listing(root, {n for out in outputs for n in _split(out or "")}, unreadable)
+    return listing(root, {*_split(changed), *_split(untracked[0])}, _git_unreadable(untracked[1]))
+
+
+def _is_zero(sha: str) -> bool:
+    return set(sha) == {"0"}
+
+
+@dataclass(frozen=True)
+class PushedRef:
+    """One line git gives a pre-push hook: `<local ref> <local sha> <remote ref> <remote sha>`. A new branch
+    has an all-zero remote sha; a deletion an all-zero local sha (`(delete)` as its local ref)."""
+
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+    @property
+    def deletes(self) -> bool:
+        return _is_zero(self.local_sha)
+
+    @property
+    def creates(self) -> bool:
+        return _is_zero(self.remote_sha)
+
+
+@dataclass(frozen=True)
+class Push:
+    """What a push sends: its refs, and who said so (git's hook input, or pre-commit's variables)."""
+
+    refs: tuple[PushedRef, ...]
+    origin: str = "the refs git passed the pre-push hook"
+
+    @property
+    def sends(self) -> tuple[PushedRef, ...]:
+        """The refs that send commits (not deletions)."""
+        return tuple(ref for ref in self.refs if not ref.deletes)
+
+    @classmethod
+    def between(cls, base: str, to: str, origin: str) -> Push:
+        """The commits after `base` up to `to`, as a push of `to` onto a remote at `base`."""
+        return cls((PushedRef(to, to, "", base),), origin)
+
+
+_OBJECT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
+
+
+def read_push(text: str) -> Push:
+    """The refs git writes to a pre-push hook's stdin; ValueError naming a line that is not one of them."""
+    refs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 4 or not all(_OBJECT.fullmatch(sha) for sha in (parts[1], parts[3])):
+            raise ValueError(
+                f"line {number} of standard input is not `<local ref> <local sha> <remote ref> <remote sha>`"
+            )
+        refs.append(PushedRef(*parts))
+    return Push(tuple(refs))
+
+
+def pre_commit_push(environ: Mapping[str, str]) -> Push | None:
+    """The push pre-commit describes to a pre-push hook: the range PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF, or,
+    for a push that reaches a root commit (pre-commit then sets no range), PRE_COMMIT_LOCAL_BRANCH as a new
+    branch. None outside pre-commit."""
+    start, end = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    if start and end:
+        return Push.between(start, end, "pre-commit's PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF")
+    local = environ.get("PRE_COMMIT_LOCAL_BRANCH")
+    if local:
+        remote = environ.get("PRE_COMMIT_REMOTE_BRANCH", "")
+        ref = PushedRef(local, local, remote, ZERO_SHA)
+        return Push((ref,), "pre-commit's PRE_COMMIT_LOCAL_BRANCH (a new branch)")
+    return None
+
+
+def pushed_commits(root: Path, push: Push) -> list[str] | None:
+    """The commits the push sends that no remote-tracking ref has: after the remote's old value for an update,
+    all of a new branch's (or when this clone lacks the old value); None when git cannot say."""
+    commits: dict[str, None] = {}
+    for ref in push.sends:
+        known = not ref.creates and _git(root, "cat-file", "-e", f"{ref.remote_sha}^{{commit}}") is not None
+        old = [f"^{ref.remote_sha}"] if known else []
+        listed = _git(root, "rev-list", ref.local_sha, *old, "--not", "--remotes", "--")
+        if listed is None:
+            return None
+        commits.update(dict.fromkeys(listed.split()))
+    return list(commits)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a file that a commit adds or changes: its path and its blob."""
+
+    path: str
+    blob: str
+
+
+def introduced(root: Path, commits: Sequence[str]) -> list[Version] | None:
+    """Every file version the commits add or change (a root commit: all its files; a merge: what differs from
+    every parent, i.e. its own resolutions), in order, each once; deletions and submodules left out."""
+    if not commits:
+        return []
+    out = _git(
+        root, "diff-tree", "--stdin", "-r", "-c", "--root", "--no-renames", "--no-commit-id", "-z",
+        stdin="\n".join(commits) + "\n",
+    )  # fmt: skip
+    if out is None:
+        return None
+    fields = out.split("\0")
+    found: dict[Version, None] = {}
+    for header, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = header.lstrip(":").split()
+        parents = len(header) - len(header.lstrip(":"))  # one colon per parent
+        if parents < 1 or len(parts) != 2 * parents + 3:
+            continue
+        mode, blob = parts[parents], parts[2 * parents + 1]
+        if not _is_zero(blob) and mode not in ("160000", "000000"):
+            found[Version(path, blob)] = None
+    return list(found)
+
+
+@dataclass
+class Checkout:
+    """File versions written out to be scanned: (temporary file, path in the repository), and the versions
+    that could not be, with why."""
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    not_scanned: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _sizes(root: Path, blobs: Iterable[str]) -> dict[str, int] | None:
+    """The size of each blob git has (one `git cat-file --batch-check`)."""
+    asked = "".join(f"{blob}\n" for blob in blobs)
+    out = _git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin=asked)
+    if out is None:
+        return None
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            sizes[parts[0]] = int(parts[2])
+    return sizes
+
+
+def _contents(root: Path, blobs: Sequence[str]) -> Iterator[tuple[str, bytes]] | None:
+    """(blob, content) of each blob, read by one `git cat-file --batch`."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "cat-file", "--batch"],
+            input="".join(f"{blob}\n" for blob in blobs).encode(),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return _batch(done.stdout)
+
+
+def _batch(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """`git cat-file --batch` output: `<name> <type> <size>`, a newline, the content, a newline; repeated."""
+    at = 0
+    while at < len(data):
+        end = data.index(b"\n", at)
+        name, _, size = data[at:end].decode().split(" ")
+        yield name, data[end + 1 : end + 1 + int(size)]
+        at = end + 1 + int(size) + 1
+
+
+@contextmanager
+def checked_out(root: Path, versions: Sequence[Version], max_bytes: int) -> Iterator[Checkout | None]:
+    """The versions written to a private temporary directory (removed afterwards) so the engine scans exactly
+    what is pushed, not the work tree; a version over `max_bytes` is not written but reported. None when git
+    cannot read them."""
+    sizes = _sizes(root, {v.blob for v in versions})
+    if sizes is None or any(v.blob not in sizes for v in versions):
+        yield None
+        return
+    out = Checkout()
+    small = [v for v in versions if sizes[v.blob] <= max_bytes]
+    out.not_scanned += [
+        (v.path, f"{sizes[v.blob]} bytes, over the {max_bytes}-byte limit")
+        for v in versions
+        if sizes[v.blob] > max_bytes
+    ]
+    contents = _contents(root, list(dict.fromkeys(v.blob for v in small)))
+    if contents is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="launch-gate-push-") as temporary:  # mode 0700: this user's only
+        data = dict(contents)
+        seen: dict[str, int] = {}
+        for number, version in enumerate(small):
+            seen[version.path] = seen.get(version.path, -1) + 1
+            path = _write(
+                Path(temporary), (str(seen[version.path]), f"v{number}"), version.path, data[version.blob]
+            )
+            if isinstance(path, str):
+                out.not_scanned.append((version.path, path))
+            else:
+                out.files.append((path, version.path))
+        yield out
+
+
+def _write(top: Path, slots: Sequence[str], name: str, content: bytes) -> Path | str:
+    """`content` written as `name` under the first slot where it fits (the n-th version of a path goes under
+    `<n>/`, so each keeps its name; a name that clashes with a directory there gets a slot of its own); or why
+    it could not be written."""
+    reason = ""
+    for slot in slots:
+        path = top / slot / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        except OSError as exc:
+            reason = f"could not be written out to be scanned ({exc.strerror or type(exc).__name__})"
+            continue
+        return path
+    return reason
 
 
 def bundle_files(root: Path, dirs: Iterable[str]) -> tuple[Listing, list[str]]:

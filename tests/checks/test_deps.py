@@ -40,7 +40,7 @@ def test_a_vulnerable_dependency_fails_naming_id_package_and_versions(project, s
 def test_clean_dependencies_pass(project, service):
     result = audit(project, "requests==2.31.0\n")
     assert result.outcome is Outcome.PASS, result.message
-    assert "no known vulnerabilities in 1 dependencies" in result.message
+    assert "no known vulnerabilities in 1 dependency of" in result.message
 
 
 @pytest.mark.parametrize("mode", ["outage", "hang", "malformed"])

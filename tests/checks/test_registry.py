@@ -119,7 +119,7 @@ def test_a_third_party_check_is_listed_after_the_built_in_ones(tmp_path, license
 
 def test_a_third_party_check_runs_under_the_command(tmp_path, licensed):
     env = plugin_env(tmp_path)
-    done = run(env, licensed, "-m", "launch_gate", "check", "--phase", "pre", "--select", "license")
+    done = run(env, licensed, "-m", "launch_gate", "check", "--phase", "pre", "--select", "license", "-v")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "license.present" in done.stdout
     assert "LICENSE is present" in done.stdout

@@ -476,3 +476,125 @@ def test_a_bundle_scan_that_excludes_every_file_could_not_be_verified(project):
     result = run_check(root, "secrets.bundle")
     assert result.outcome is Outcome.ERROR, result.message
     assert "leaves out the only file; narrow it." in result.message
+
+
+# --- what a push sends: every file version its new commits add, not the work tree ---------------------------
+
+
+def scan_push(root: Path, stdin: str, environ: dict[str, str] | None = None) -> CheckResult:
+    """`secrets.diff` as `launch-gate pre-push` runs it, told the refs git would pass the hook."""
+    from launch_gate.checks import Context
+    from launch_gate.runner import build_plan, run_plan
+    from launch_gate.secretscan.sources import read_push
+
+    settings = load_settings(cwd=root, environ={})
+    context = Context(settings, dict(environ or {}), push=read_push(stdin))
+    [result] = run_plan(build_plan(settings, "all", ["secrets.diff"]), context).results
+    return result
+
+
+def sha(root: Path, rev: str = "HEAD") -> str:
+    return git("rev-parse", rev, cwd=root).stdout.strip()
+
+
+ZERO = "0" * 40
+
+
+def test_a_push_scans_each_commits_version_not_the_work_tree(project):
+    root = repo(project, {"app/ok.py": "x = 1\n"})
+    base = sha(root)
+    (root / "app/keys.py").write_text(f'AWS = "{PLANTED.aws_key_id}"\n')
+    commit_all(root, "add keys")
+    (root / "app/keys.py").write_text("AWS = None\n")
+    commit_all(root, "remove them")  # the first version is pushed all the same
+    (root / "app/ok.py").write_text(f'STRIPE = "{PLANTED.stripe_live}"\n')  # not committed: not pushed
+    result = scan_push(root, f"refs/heads/main {sha(root)} refs/heads/main {base}\n")
+    assert result.outcome is Outcome.FAIL
+    assert found(result) == {"app/keys.py": {"AWS Access Key"}}
+    assert "2 files changed by 2 new commits being pushed" not in result.message  # one path, two versions
+    assert "1 file changed by 2 new commits being pushed" in result.message
+
+
+def test_pre_commits_range_is_scanned_as_commits_too(project):
+    root = repo(project, {"a.py": "x = 1\n"})
+    base = sha(root)
+    (root / "b.py").write_text(f'K = "{PLANTED.stripe_live}"\n')
+    commit_all(root)
+    (root / "b.py").unlink()  # deleted in the work tree, still in the commit being pushed
+    result = run_check(root, "secrets.diff", {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": sha(root)})
+    assert result.outcome is Outcome.FAIL
+    assert set(found(result)) == {"b.py"}
+    assert f"1 file changed since {base} (1 new commit)" in result.message
+
+
+def test_a_pushed_version_too_large_to_scan_is_an_error_naming_it(project):
+    root = repo(project, {"a.py": "x = 1\n"}, "[secrets]\nmax-file-bytes = 1000\n")
+    base = sha(root)
+    (root / "dump.sql").write_text("-- " + "x" * 5000 + "\n")
+    commit_all(root)
+    result = scan_push(root, f"HEAD {sha(root)} refs/heads/main {base}\n")
+    assert result.outcome is Outcome.ERROR
+    assert not_scanned(result) == {"dump.sql": "not scanned: 5004 bytes, over the 1000-byte limit"}
+
+
+def test_exclude_and_the_baseline_apply_to_pushed_files(project):
+    root = repo(project, {"a.py": "x = 1\n"}, '[secrets]\nexclude = ["tests/fixtures"]\n')
+    base = sha(root)
+    (root / "tests/fixtures").mkdir(parents=True)
+    (root / "tests/fixtures/keys.py").write_text(f'K = "{PLANTED.stripe_live}"\n')
+    (root / "app.py").write_text(f'J = "{PLANTED.jwt}"\n')
+    commit_all(root)
+    blocked = scan_push(root, f"HEAD {sha(root)} refs/heads/main {base}\n")
+    assert set(found(blocked)) == {"app.py"}
+    (root / ".secrets.baseline").write_text(json.dumps(baseline_for(root)))
+    commit_all(root, "accept the fixture's token")
+    accepted = scan_push(root, f"HEAD {sha(root)} refs/heads/main {base}\n")
+    assert accepted.outcome is Outcome.PASS, accepted.message
+    assert "accepted by baseline or waiver" in accepted.message
+
+
+def test_a_push_that_only_deletes_files_passes_saying_so(project):
+    root = repo(project, {"a.py": "x = 1\n", "b.py": "y = 2\n"})
+    base = sha(root)
+    (root / "b.py").unlink()
+    commit_all(root)
+    result = scan_push(root, f"HEAD {sha(root)} refs/heads/main {base}\n")
+    assert result.outcome is Outcome.PASS
+    assert result.message == "1 new commit being pushed adds or changes no file (deletions only)"
+
+
+def test_commits_git_cannot_find_could_not_be_verified(project):
+    root = repo(project, {"a.py": "x = 1\n"})
+    result = scan_push(root, f"HEAD {'1' * 40} refs/heads/main {ZERO}\n")
+    assert result.outcome is Outcome.ERROR
+    assert result.message.startswith("could not verify: git could not list the commits being pushed")
+
+
+def test_a_merge_is_scanned_for_what_it_adds_itself(project):
+    root = repo(project, {"a.py": "x = 1\n"})
+    base = sha(root)
+    git("checkout", "-qb", "side", cwd=root)
+    (root / "side.py").write_text("s = 1\n")
+    commit_all(root, "side")
+    git("checkout", "-q", "-", cwd=root)
+    (root / "main.py").write_text("m = 1\n")
+    commit_all(root, "main")
+    assert git("merge", "-q", "--no-commit", "side", cwd=root).returncode == 0
+    (root / "a.py").write_text(f'K = "{PLANTED.stripe_live}"\n')  # slipped into the merge commit itself
+    commit_all(root, "merge")
+    result = scan_push(root, f"HEAD {sha(root)} refs/heads/main {base}\n")
+    assert set(found(result)) == {"a.py"}
+    assert "by 3 new commits" in result.message
+
+
+def test_a_file_that_becomes_a_directory_within_the_push_is_scanned_in_both_shapes(project):
+    root = repo(project, {"a.py": "x = 1\n"})
+    base = sha(root)
+    (root / "config").write_text(f'K = "{PLANTED.stripe_live}"\n')
+    commit_all(root)
+    (root / "config").unlink()
+    (root / "config").mkdir()
+    (root / "config" / "prod.py").write_text(f'J = "{PLANTED.jwt}"\n')
+    commit_all(root)
+    result = scan_push(root, f"HEAD {sha(root)} refs/heads/main {base}\n")
+    assert set(found(result)) == {"config", "config/prod.py"}
