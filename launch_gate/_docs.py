@@ -188,6 +188,7 @@ DESCRIPTIONS: dict[str, str] = {
 AREA_PAGES = {
     "secrets": "secrets.md",
     "deps": "dependencies.md",
+    "migrations": "migrations.md",
     "smoke": "smoke-flows.md",
     "latency": "latency.md",
 }

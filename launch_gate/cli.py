@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import replace
@@ -21,6 +22,7 @@ from launch_gate.errors import ConfigError
 from launch_gate.results import ExitCode, GateReport
 
 if TYPE_CHECKING:
+    from launch_gate.config import Settings
     from launch_gate.report.interface import Reporter
 
 FLAG_NAMES = {
@@ -85,8 +87,16 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
     check.add_argument(
         "--base", metavar="REF", help="git ref secrets.diff compares against (e.g. origin/main)"
     )
+    check.add_argument(
+        "--history",
+        action="store_true",
+        help="record the results in the run history ([history] url, else .launch-gate/history.sqlite)",
+    )
     for flag, reporter in _reporter_table(reporters).items():
         check.add_argument(flag, type=Path, metavar="PATH", dest=_dest(flag), help=reporter.help)
+    check.add_argument(
+        "--handover", action="store_true", help="with --summary-md: add the handover pack to the summary"
+    )
     loudness = check.add_mutually_exclusive_group()
     loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, passes too")
     loudness.add_argument("-q", "--quiet", action="store_true", help="print the verdict line alone")
@@ -106,6 +116,16 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
         "--fault", action="append", default=[], metavar="NAME", help="one misconfiguration (repeatable)"
     )
     demo.add_argument("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the demo running (until Ctrl-C) and print its configuration",
+    )
+    demo.add_argument(
+        "--fault-control",
+        action="store_true",
+        help="with --serve: switch faults on and off while it runs (POST/DELETE /faults/NAME on 127.0.0.1)",
+    )
     demo_loudness = demo.add_mutually_exclusive_group()
     demo_loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, as check -v")
     demo_loudness.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
@@ -135,6 +155,30 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
         metavar="HOST:PORT",
         help="ask this DNS server about the mail domain (repeatable; default: [net] nameservers, else the system's)",
     )
+    handover = commands.add_parser(
+        "handover", help="write the founder-ready handover pack: who holds what, rollback, risks (Markdown)"
+    )
+    handover.add_argument("--config", type=Path, help="a launch-gate.toml or pyproject.toml to read instead")
+    handover.add_argument(
+        "--target", help="the canonical URL of the deployment, e.g. https://www.example.com"
+    )
+    handover.add_argument("--environment", help="the environment being deployed, e.g. production or staging")
+    handover.add_argument(
+        "--output", type=Path, metavar="PATH", help="write it here (default: standard output)"
+    )
+    handover.add_argument(
+        "--report-json",
+        type=Path,
+        metavar="PATH",
+        help="the latest gate result from this JSON report, not a run",
+    )
+    handover.add_argument(
+        "--select",
+        type=_csv,
+        default=[],
+        help="run only these post checks, and those the pack reads facts from",
+    )
+    handover.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on stderr")
     push = commands.add_parser(
         "pre-push",
         help="what the pre-push hook runs: [pre-push] checks on the refs git passes on standard input",
@@ -145,7 +189,58 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
     push_loudness = push.add_mutually_exclusive_group()
     push_loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, passes too")
     push_loudness.add_argument("-q", "--quiet", action="store_true", help="print the verdict line alone")
+    _watch_parsers(commands)
     return parser
+
+
+def _watch_parsers(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`watch` and `dashboard` (docs/watch.md)."""
+    watch = commands.add_parser(
+        "watch",
+        help="run the post-deploy checks every interval, record them, alert on incidents (docs/watch.md)",
+    )
+    watch.add_argument("--config", type=Path, help="a launch-gate.toml or pyproject.toml to read instead")
+    watch.add_argument("--target", help="the canonical URL of the deployment, e.g. https://www.example.com")
+    watch.add_argument("--interval", type=_positive, help="seconds from one round's start to the next (60)")
+    watch.add_argument("--rounds", type=_count, help="stop after N rounds (default: until SIGINT/SIGTERM)")
+    board = commands.add_parser("dashboard", help="write the history as one self-contained HTML page")
+    board.add_argument("--config", type=Path, help="a launch-gate.toml or pyproject.toml to read instead")
+    board.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help=f"where to write the HTML page (default: {DASHBOARD}, unless --markdown alone is given)",
+    )
+    board.add_argument(
+        "--markdown",
+        metavar="PATH",
+        help="write a Markdown summary of the last hours (for a job summary) here; - for standard output",
+    )
+    board.add_argument(
+        "--since",
+        type=_window,
+        metavar="WINDOW",
+        help="with --markdown: how far back, such as 24h (the default), 90m or 7d",
+    )
+
+
+DASHBOARD = Path("launch-gate-dashboard.html")
+_WINDOW = re.compile(r"(\d+(?:\.\d+)?) ?(s|m|min|h|d)", re.ASCII)
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400}
+
+
+def _window(value: str) -> float:
+    found = _WINDOW.fullmatch(value.strip().lower())
+    seconds = float(found[1]) * _UNITS[found[2]] if found else 0.0
+    if not 60 <= seconds <= 400 * 86_400:
+        raise argparse.ArgumentTypeError("must be a window from 1m to 400d, such as 24h, 90m or 7d")
+    return seconds
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of rounds, 1 or more")
+    return int(value)
 
 
 def _report(args: argparse.Namespace) -> GateReport:
@@ -163,8 +258,11 @@ def _report(args: argparse.Namespace) -> GateReport:
     settings = load_settings(config_file=args.config, overrides=overrides, flag_names=FLAG_NAMES)
     plan = build_plan(settings, args.phase, args.select)
     quiet = getattr(args, "quiet", False)
+    started = time.time()
     with progress_for(sys.stderr, os.environ, len(plan), quiet) as progress:
         report = run_plan(plan, make_context(settings), args.phase, progress)
+    if getattr(args, "history", False) or settings.history.url:
+        args.history_problems = _record_history(settings, report, started)
     return replace(report, config=tuple(shown(_relative(path)) for path in settings.sources))
 
 
@@ -209,7 +307,7 @@ def _publish(report: GateReport, args: argparse.Namespace, reporters: Mapping[st
     loudness = terminal.QUIET if getattr(args, "quiet", False) else loudness
     sys.stdout.write(terminal.Terminal(terminal.use_color(sys.stdout), False, loudness).format(report))
     sys.stdout.flush()
-    problems = _write_reports(report, args, reporters)
+    problems = _write_reports(report, args, reporters) + getattr(args, "history_problems", [])
     code = int(report.exit_code)
     if problems and code == ExitCode.READY:
         code = ExitCode.REPORT_NOT_WRITTEN
@@ -261,6 +359,10 @@ def _demo(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"unknown --fault {', '.join(sorted(unknown))}; known: {', '.join(sorted(demo.FAULTS))}."
         )
+    if args.serve or args.fault_control:
+        from launch_gate.demo.control import serve
+
+        return serve(faults, args.fault_control)
     say = (lambda *_, **__: None) if args.quiet else print  # -q: the verdict line alone
     with demo.running(faults) as running:
         say(f"Started the demo deployment of {running.target} on 127.0.0.1 (DNS, SMTP, http and https)")
@@ -272,8 +374,73 @@ def _demo(args: argparse.Namespace) -> int:
             argv += ["--report-json", str(args.report_json)]
         argv += ["--verbose"] if args.verbose else ["--quiet"] if args.quiet else []
         code = main(argv)
+        say(running.leftovers())  # flows and security checks clean up after themselves, failed runs too
     say("Stopped the demo deployment.")
     return code
+
+
+def _record_history(settings: Settings, report: GateReport, started: float) -> list[str]:
+    """Write the run to the history; what went wrong, as sentences (the verdict stands either way)."""
+    from launch_gate.errors import LaunchGateError
+    from launch_gate.history import record_gate
+    from launch_gate.redact import scrub
+
+    try:
+        record_gate(settings, report, started, time.time(), os.environ)
+    except LaunchGateError as exc:
+        return [f"could not record the run in the history: {scrub(str(exc))}"]
+    return []
+
+
+def _watch_or_dashboard(args: argparse.Namespace) -> int:
+    """`watch` and `dashboard`: a history that cannot be reached is exit 2, said in one sentence."""
+    from launch_gate.config import load_settings
+    from launch_gate.errors import CouldNotVerify
+    from launch_gate.redact import scrub
+
+    overrides: dict[str, object] = {"target": getattr(args, "target", None)}
+    if getattr(args, "interval", None):
+        overrides["watch"] = {"interval": args.interval}
+    settings = load_settings(
+        config_file=args.config, overrides=overrides, flag_names={**FLAG_NAMES, "watch": "--interval"}
+    )
+    try:
+        if args.command == "watch":
+            from launch_gate.watch import run_watch
+
+            return run_watch(settings, args.rounds, lambda line: print(line, flush=True))
+        return _dashboard(args, settings)
+    except CouldNotVerify as exc:
+        print(f"launch-gate: {scrub(str(exc))}", file=sys.stderr)
+        return ExitCode.COULD_NOT_VERIFY
+
+
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    """The HTML page, the Markdown summary, or both; a summary of a window with nothing in it is exit 2."""
+    from launch_gate.dashboard import write_dashboard
+
+    if args.since is not None and args.markdown is None:
+        raise ConfigError(
+            "--since sets the window of the Markdown summary: add --markdown PATH (- to print it)."
+        )
+    if args.markdown is None or args.output is not None:
+        said = write_dashboard(settings, args.output or DASHBOARD)
+        print(said, file=sys.stderr if args.markdown == "-" else sys.stdout)
+    if args.markdown is None:
+        return ExitCode.READY
+    from launch_gate.dashboard.markdown import write_summary
+
+    said, recorded = write_summary(settings, args.markdown, args.since or 86_400.0, os.environ)
+    if said:
+        print(said)
+    if not recorded:
+        print(
+            "launch-gate: nothing was recorded in the history in that window, so the summary says so: "
+            "it is not a pass. Is the watch running, and writing to this history?",
+            file=sys.stderr,
+        )
+        return ExitCode.COULD_NOT_VERIFY
+    return ExitCode.READY
 
 
 def main(argv: Sequence[str] | None = None, reporters: Mapping[str, Reporter] | None = None) -> int:
@@ -302,11 +469,17 @@ def _main(argv: Sequence[str] | None, reporters: Mapping[str, Reporter]) -> int:
             return _list_checks(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command in ("watch", "dashboard"):
+            return _watch_or_dashboard(args)
         if args.command == "init":
             from launch_gate.scaffold import InitOptions, run_init
 
             options = InitOptions(args.target, args.yes, args.force, args.workflow, tuple(args.nameserver))
             return run_init(Path.cwd(), options)
+        if args.command == "handover":
+            from launch_gate.handover import run_handover
+
+            return run_handover(args)
         if args.command == "install-hook":
             from launch_gate.integrations.git_hook import install_hook
 
@@ -320,6 +493,10 @@ def _main(argv: Sequence[str] | None, reporters: Mapping[str, Reporter]) -> int:
                 print(pushed)
                 return ExitCode.READY
             return _publish(pushed, args, reporters)
+        if getattr(args, "handover", False):  # check --summary-md PATH --handover
+            from launch_gate.handover import with_pack
+
+            reporters = with_pack(reporters, args)
         report = _report(args)
     except ConfigError as error:
         return _config_error(error)

@@ -161,6 +161,7 @@ BAD_INPUTS = [
     ({"GATE_ARGS": "--report-json elsewhere.json"}, "args"),
     ({"GATE_ARGS": "--tar https://x.test"}, "args"),
     ({"GATE_REPORT": "reports/"}, "report"),
+    ({"GATE_HISTORY_SUMMARY": "yes"}, "history-summary"),
 ]
 
 
@@ -186,6 +187,53 @@ def test_an_input_value_is_never_echoed(project, tmp_path):
     done = run_action(root, tmp_path, GATE_ARGS="--token 'sk_live_Zq8fK2LmN4pR7sT9")
     assert done.returncode == 4
     assert "Zq8fK2" not in done.stdout + done.stderr
+
+
+# `history-summary: true`: the run is recorded in the history, and its last 24 h follow the job summary.
+def test_history_summary_records_the_run_and_adds_the_last_24_h_to_the_job_summary(project, tmp_path):
+    root = project({"pyproject.toml": CONFIG})
+    commits = ["a1b2c3d4e5f6" + "0" * 28, "f6e5d4c3b2a1" + "0" * 28]
+    ready = run_action(root, tmp_path, GATE_SELECT="env", GATE_HISTORY_SUMMARY="true",
+                       DATABASE_URL="postgres://app@db/app", GITHUB_SHA=commits[0])  # fmt: skip
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    assert (root / ".launch-gate" / "history.sqlite").is_file()
+    blocked = run_action(
+        root, tmp_path, GATE_SELECT="env", GATE_HISTORY_SUMMARY="TRUE", GITHUB_SHA=commits[1]
+    )
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr  # the gate's verdict stands
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    second = summary.split("blocked, a check failed", 1)[1]  # this run's part: the table of checks first
+    assert "## ❌ launch-gate: the last 24 h of" in second
+    assert "**2 gate runs**: 1 ready, 1 blocked" in second
+    assert second.index(f"`{commits[1][:12]}` | ❌ blocked (failed)") < second.index(f"`{commits[0][:12]}`")
+    assert outputs(tmp_path)["result"] == "failed"
+
+
+def test_without_history_summary_nothing_is_recorded_or_added(project, tmp_path):
+    root = project({"pyproject.toml": CONFIG})
+    done = run_action(root, tmp_path, GATE_SELECT="env", DATABASE_URL="postgres://app@db/app")
+    assert done.returncode == 0, done.stdout
+    assert not (root / ".launch-gate").exists()
+    assert "the last 24 h" not in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_history_summary_of_a_history_that_cannot_be_read_warns_and_is_exit_3(project, tmp_path):
+    url = "postgresql://gate:Sup3rS3cretPassw0rd@127.0.0.1:9/history"
+    root = project({"pyproject.toml": CONFIG + f'\n[tool.launch-gate.history]\nurl = "{url}"\n'})
+    done = run_action(root, tmp_path, GATE_SELECT="env", GATE_HISTORY_SUMMARY="true",
+                      DATABASE_URL="postgres://app@db/app")  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "::warning title=launch-gate history-summary::" in done.stdout
+    assert outputs(tmp_path)["exit-code"] == "3"
+    assert "Sup3rS3cret" not in done.stdout + done.stderr + (tmp_path / "summary.md").read_text()
+
+
+def test_prepare_installs_the_postgres_extra_for_a_history_summary(tmp_path):
+    done = run_action(tmp_path, tmp_path, "prepare", GATE_HISTORY_SUMMARY="true", GATE_ACTION_PATH=str(REPO))
+    assert done.returncode == 0, done.stderr
+    said = outputs(tmp_path)
+    assert said["requirement"] == f"{REPO}[postgres]"
+    assert "-postgres-" in said["cache-key"]
 
 
 # What `prepare` says the Action should install, and the cache key of the environment it goes in.
@@ -271,6 +319,7 @@ USUAL = {
     "GATE_SELECT": ["", "env", "secrets,env.debug"],
     "GATE_BASE": ["", "HEAD~1"],
     "GATE_SUMMARY": ["", "true", "False"],
+    "GATE_HISTORY_SUMMARY": ["", "false", "true"],
     "GATE_ARGS": ["", "--summary-md gate.md"],
     "GATE_REPORT": ["", "gate.json"],
     "GATE_CONFIG": ["", "pyproject.toml"],
@@ -329,6 +378,7 @@ def test_every_input_reaches_the_scripts_through_env():
         "base",
         "args",
         "summary",
+        "history-summary",
         "report",
         "sarif",
         "python-version",

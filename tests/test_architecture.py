@@ -149,17 +149,23 @@ def test_the_standard_librarys_email_package_is_not_shadowed():
 # The top level: shared foundations and the command; every feature has a package of its own.
 TOP_LEVEL = {"__init__", "__main__", "_docs", "cli", "errors", "redact", "results", "runner"}
 PACKAGES = {
+    "apiprobe",
     "checks",
     "config",
+    "dashboard",
     "demo",
     "flows",
+    "handover",
+    "history",
     "integrations",
+    "migrations",
     "net",
     "pytest_plugin",
     "report",
     "rules",
     "scaffold",
     "secretscan",
+    "watch",
 }
 
 

@@ -1,22 +1,25 @@
 """The canonical domain: every http/https, apex/www variant ends at the canonical URL, and the canonical URL
-itself is a page that answers in time. A host that cannot be reached makes the check an error, never a pass.
+itself is a page that answers in time; and the registered domain itself (RDAP): not about to expire, not on
+hold, locked against transfer. A host or registry that cannot be reached makes the check an error, never a pass.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from launch_gate.checks import Context, check
 from launch_gate.errors import CouldNotVerify
-from launch_gate.net import destinations, http_client
+from launch_gate.net import destinations, http_client, rdap
+from launch_gate.net.addresses import is_address
 from launch_gate.net.dns import Status
 from launch_gate.net.probes import Hop, Page, chain, follow, home_page, origin
 from launch_gate.results import Finding, Outcome, Phase, Verdict
-from launch_gate.rules.domains import target_host, twin
+from launch_gate.rules.domains import organizational_domain, target_host, twin
 
 PERMANENT = (301, 308)
 PAGE_TOLERANCE = (0.05, 0.05)  # (seconds, share of the budget) a page may overrun `page-within` by
@@ -149,3 +152,117 @@ async def check_redirects(ctx: Context) -> Verdict:
         f"{' and '.join(_home_urls(target))} answer 2xx within {page_within(ctx):g} s (their requests' own "
         "time, 50 ms + 5 % tolerance)",
     )
+
+
+# --- domain.registration: the registered domain over RDAP (launch_gate/net/rdap.py) ---
+HOLDS = ("clientHold", "serverHold", "pendingDelete", "redemptionPeriod")  # the domain is off, or going
+LOCKS = ("clientTransferProhibited", "serverTransferProhibited")
+
+
+def registered_domain(ctx: Context) -> str | None:
+    """`[registration] domain`, else the organizational domain of the target's host (None: an address)."""
+    if ctx.settings.registration.domain:
+        return ctx.settings.registration.domain
+    host = target_host(ctx.settings)
+    if host is None or is_address(host) or "." not in host:
+        return None
+    return organizational_domain(host)
+
+
+def _days(days: float) -> str:
+    return f"{days:.0f} day{'s' * (round(days) != 1)}"
+
+
+def judge_registration(found: rdap.Registration, now: datetime, warn_days: int, fail_days: int) -> Verdict:
+    """The verdict on what the registry said: holds and near expiry fail, no transfer lock warns."""
+    who = f"registrar {found.registrar}" if found.registrar else "registrar not published"
+    metrics: dict[str, object] = {
+        "domain": found.domain,
+        "registrar": found.registrar,
+        "expires": found.expires.date().isoformat() if found.expires else None,
+        "statuses": list(found.statuses),
+        "rdap": found.server,
+    }
+    problems, warnings = [], []
+    held = [s for s in found.statuses if s in HOLDS]
+    if held:
+        problems.append(
+            f"{found.domain} is in {', '.join(held)}: it does not resolve or is being deleted. Ask your "
+            "registrar to lift it (pay the renewal, answer the verification email) now."
+        )
+    if found.expires is None:
+        return Verdict.of(
+            Outcome.FAIL if problems else Outcome.ERROR,
+            problems[0]
+            if problems
+            else f"could not verify the expiry of {found.domain}: the registry's "
+            f"RDAP answer ({found.server}) has no expiration event; check it at your registrar.",
+            [Finding(p) for p in problems],
+            metrics,
+        )
+    left = (found.expires - now).total_seconds() / 86400
+    metrics["days_left"] = round(left, 1)
+    until = f"{found.expires:%Y-%m-%d}"
+    if left < 0:
+        problems.append(
+            f"{found.domain} expired on {until}: renew it at {found.registrar or 'your registrar'} now"
+        )
+    elif left < fail_days:
+        problems.append(
+            f"{found.domain} expires on {until}, in {_days(left)} (fail under {fail_days}, [registration] "
+            f"fail-days): renew it at {found.registrar or 'your registrar'} and turn auto-renew on"
+        )
+    elif left < warn_days:
+        warnings.append(
+            f"{found.domain} expires on {until}, in {_days(left)} (warn under {warn_days}): renew it or check "
+            "that auto-renew is on with a card that works"
+        )
+    if not any(s in LOCKS for s in found.statuses):
+        warnings.append(
+            f"{found.domain} has no transfer lock (clientTransferProhibited): anyone who gets into the registrar "
+            "account or its email can move the domain away. Turn the registrar lock on."
+        )
+    facts = f"{found.domain}: {who}, expires {until} ({_days(left)} left)"
+    if problems:
+        return Verdict.of(
+            Outcome.FAIL, f"{problems[0]} ({who})", [Finding(p) for p in [*problems, *warnings]], metrics
+        )
+    if warnings:
+        return Verdict.of(Outcome.WARN, f"{warnings[0]} ({who})", [Finding(w) for w in warnings], metrics)
+    locks = ", ".join(s for s in found.statuses if s in LOCKS)
+    return Verdict.of(Outcome.PASS, f"{facts}; transfer-locked ({locks})", metrics=metrics)
+
+
+@check(
+    "domain.registration",
+    Phase.POST,
+    "the registered domain is not about to expire, not on hold, and locked against transfer (RDAP)",
+    fails_when=(
+        "the registry's RDAP answer (found through the IANA bootstrap, or at `[net] rdap-url`) says the "
+        "organizational domain of the target (or `[registration] domain`) expires in under `fail-days` (14) "
+        "or has expired, or is in clientHold, serverHold, pendingDelete or redemptionPeriod, or the registry "
+        "has no such domain; warns under `warn-days` (45) and when no transfer lock "
+        "(clientTransferProhibited/serverTransferProhibited) is set. The registrar and the expiry date are "
+        "in the message and in `metrics` (the handover pack shows them). A registry that does not answer, "
+        "answers an error or no RDAP JSON, a TLD the bootstrap names no server for, or an answer without an "
+        "expiry date is *could not verify*"
+    ),
+)
+async def check_registration(ctx: Context) -> Verdict:
+    domain = registered_domain(ctx)
+    if domain is None:
+        why = "the target's host is an address" if target_host(ctx.settings) else "no target"
+        return Verdict.of(
+            Outcome.SKIP, f"{why}: set `target` (a domain name) or [registration] domain to look it up."
+        )
+    async with rdap.client(ctx.settings) as http:
+        found = await rdap.lookup(http, domain, ctx.settings.net.rdap_url)
+    if found is None:
+        return Verdict.of(
+            Outcome.FAIL,
+            f"the registry has no record of {domain} (RDAP 404): it is not registered, or `[net] rdap-url` "
+            "points at another registry's server",
+            metrics={"domain": domain},
+        )
+    table = ctx.settings.registration
+    return judge_registration(found, datetime.now(UTC), table.warn_days, table.fail_days)

@@ -11,6 +11,7 @@ from launch_gate.checks import Context, check
 from launch_gate.net import http_client
 from launch_gate.net.probes import get
 from launch_gate.results import Finding, Outcome, Phase, Verdict
+from launch_gate.rules.debug import debug_output
 
 EXPOSED = {
     "/.env": re.compile(r"(?m)^[A-Z][A-Z0-9_]*\s*="),
@@ -22,11 +23,6 @@ EXPOSED = {
     "/phpinfo.php": re.compile(r"(?i)phpinfo\(\)|PHP Version"),
     "/__debug__/": re.compile(r"(?i)debug toolbar|djdt"),
 }
-STACK_TRACES = re.compile(
-    r"Traceback \(most recent call last\)|Werkzeug Debugger|django\.core\.|DEBUG = True|"
-    r"at [\w$.<>]+ \([^)]*:\d+:\d+\)|Exception in thread|Stack trace:|NoMethodError|ActionController::|"
-    r"System\.\w+Exception|at java\.|SQLSTATE\[|Fatal error: .* on line \d+"
-)
 
 
 @check(
@@ -70,9 +66,9 @@ async def check_error_pages(ctx: Context) -> Verdict:
     async with http_client(ctx.settings) as http:
         responses = await asyncio.gather(*(get(http, base + p) for p in paths))
     leaks = [
-        Finding(f"{r.request.url} ({r.status_code}) shows {m[0]!r}")
+        Finding(f"{r.request.url} ({r.status_code}) shows {shown!r}")
         for r in responses
-        if (m := STACK_TRACES.search(r.text[:200_000]))
+        if (shown := debug_output(r.text))
     ]
     if leaks:
         return Verdict.of(

@@ -30,9 +30,10 @@ GROUP = "launch_gate.checks"
 PACKAGE = "launch_gate.checks"
 # Where the built-in areas stand in a report: pre-deploy first, then from the name inwards. An area not named
 # here (a new module, a third-party package) still runs: it follows these, in the order it was found.
-PRE_AREAS = ("env", "secrets", "deps")
+PRE_AREAS = ("env", "secrets", "deps", "migrations")
 POST_AREAS = (
     *("dns", "tls", "domain", "headers", "exposure", "email"),  # from the name inwards
+    *("edge", "health"),  # what stands in front of the app, what the app says of its dependencies
     *("smoke", "latency"),  # configured
 )
 REPORT_ORDER = (*PRE_AREAS, *POST_AREAS)

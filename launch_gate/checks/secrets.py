@@ -310,14 +310,10 @@ def _pushed(ctx: Context, push: sources.Push, since: str | None = None) -> Verdi
     """Scan every file version the push's new commits add: what leaves this machine, not the work tree.
     `since`: the base of a range of commits (pre-commit's refs given to `check`), named in the result."""
     scope = f"since {since}" if since else "being pushed"
-    commits = sources.pushed_commits(ctx.root, push)
-    versions = sources.introduced(ctx.root, commits) if commits is not None else None
-    if commits is None or versions is None:
-        return Verdict.of(
-            Outcome.ERROR,
-            f"could not verify: git could not list the commits {scope} ({push.origin}); run it inside the "
-            "repository, with the pushed commits in this clone.",
-        )
+    pushed = sources.pushed_versions(ctx.root, push)
+    if pushed is None:
+        return Verdict.of(Outcome.ERROR, sources.unlisted(scope, push))
+    commits, versions = pushed
     if not commits:
         return Verdict.of(
             Outcome.PASS, f"nothing new {scope}: every commit is already on a remote-tracking branch"

@@ -157,6 +157,70 @@ class DepsTable(Table):
         return value.strip()
 
 
+# What `migrations.destructive` reports (launch_gate.migrations.KINDS), and a file it could not parse.
+MigrationOperation = Literal[
+    "drop-table", "drop-schema", "drop-column", "rename-table", "rename-column", "narrow-type", "not-null",
+    "truncate", "delete-all", "update-all", "blocking-index", "validating-constraint", "unchecked", "unparsable",
+]  # fmt: skip
+MIGRATION_SQL_DIRS = (
+    "migrations", "db/migrate", "db/migrations", "db/migration", "prisma/migrations", "supabase/migrations",
+    "src/main/resources/db/migration",
+)  # fmt: skip
+
+
+class MigrationWaiver(Table):
+    """An approved destructive operation: which migration file and operation, why, and until when."""
+
+    file: str = Field(
+        min_length=1, description="the migration's path from the project root, as reports show it"
+    )
+    operation: MigrationOperation = Field(
+        description="the kind of operation the finding starts with (`drop-column`, `blocking-index`, ...)"
+    )
+    reason: str = Field(
+        min_length=3, description="why it is safe here (e.g. the column is unused since v2.3)"
+    )
+    expires: date = Field(
+        description="an expired waiver approves nothing and fails the gate until renewed or removed"
+    )
+
+    @field_validator("file")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return value.strip().removeprefix("./")
+
+    def expired(self, today: date) -> bool:
+        return today > self.expires
+
+
+class MigrationsTable(Table):
+    """`[tool.launch-gate.migrations]`: where the migrations are, the database's SQL dialect, approved ones."""
+
+    dialect: Literal["postgresql", "mysql", "mariadb", "sqlite", "tsql", "oracle"] = Field(
+        default="postgresql",
+        description=(
+            "the database's SQL dialect: `postgresql` is parsed by pglast (and gets the lock rules: CREATE INDEX "
+            "without CONCURRENTLY, constraints without NOT VALID), the others by sqlglot"
+        ),
+    )
+    sql_dirs: CommaList = Field(
+        default_factory=lambda: list(MIGRATION_SQL_DIRS),
+        description="folders whose `.sql` files are migrations (Prisma, Flyway, dbmate, Supabase, ...)",
+    )
+    paths: CommaList = Field(
+        default_factory=list,
+        description=(
+            "globs of the migration files, instead of finding them (`*/migrations/*.py`, `versions/*.py`, "
+            "`.sql` under `sql-dirs`)"
+        ),
+    )
+    exclude: CommaList = Field(default_factory=list, description="globs of files that are not migrations")
+    waivers: list[MigrationWaiver] = Field(
+        default_factory=list,
+        description="approved destructive operations, each with its file, operation, reason and expiry date",
+    )
+
+
 class NetTable(Table):
     """`[tool.launch-gate.net]`: how post-deploy checks reach the deployment (all optional)."""
 
@@ -164,6 +228,20 @@ class NetTable(Table):
     connect_to: CommaList = Field(default_factory=list)  # HOST:PORT:TO_HOST:TO_PORT, as curl's --connect-to
     ca_bundle: str | None = None  # extra CA certificates (PEM) to trust, beside the system's
     probe_timeout: float = Field(default=10.0, gt=0, le=3600)  # seconds for one HTTP request or DNS lookup
+    rdap_url: str | None = Field(
+        default=None,
+        description=(
+            "an RDAP server's base URL (`https://rdap.example/v1/`), asked instead of the one the IANA bootstrap "
+            "names for the domain's TLD (`domain.registration`, the handover pack)"
+        ),
+    )
+
+    @field_validator("rdap_url")
+    @classmethod
+    def _rdap(cls, value: str | None) -> str | None:
+        if value is not None and not usable_url(value):
+            raise ValueError(URL_SHAPE)
+        return value
 
     @field_validator("connect_to")
     @classmethod
@@ -416,6 +494,9 @@ class Flow(Table):
 
     steps: list[FlowStep] = Field(min_length=1)
     cleanup: list[FlowStep] = Field(default_factory=list)
+    watch: bool = Field(
+        default=False, description="`launch-gate watch` runs this flow every round (docs/watch.md)"
+    )
 
 
 class MailboxTable(Table):
@@ -496,11 +577,440 @@ class SmokeTable(Table):
         return value
 
 
+# --- [security]: ownership (IDOR), rate limits, input handling, secrets in logs (checks/security.py) ---
+RATE_BURST_CAP = 100  # requests per route: a burst is never larger, whatever the configuration says
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class SecurityRequest(Table):
+    """A request the security checks send: method, path (a template), headers and a JSON or form body."""
+
+    name: str | None = Field(default=None, description="what reports call it (default: `METHOD path`)")
+    method: HTTP_METHODS = Field(default="GET", description="the request's method")
+    path: str = Field(
+        description="`/api/...` on the target, or a whole URL; a template (`{user.email}`, `{env.NAME}`, a "
+        "captured name)"
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="header values are templates")
+    json_body: Any = Field(default=None, alias="json", description="the body, every string in it a template")
+    form: dict[str, str] | None = Field(default=None, description="the body, every string in it a template")
+
+    @model_validator(mode="after")
+    def _request(self) -> SecurityRequest:
+        if not _usable_path(self.path):
+            raise ValueError(
+                "path must start with '/' (or be a whole http(s) URL), without spaces or control characters"
+            )
+        if self.json_body is not None and self.form is not None:
+            raise ValueError("a request sends `json` or `form`, not both")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+    @property
+    def writes(self) -> bool:
+        return self.method in _WRITES
+
+
+class OwnershipRequest(SecurityRequest):
+    """One request that must be user A's alone: tried as user B (`headers` are B's) and with no credentials."""
+
+    deny: Annotated[list[int], BeforeValidator(_statuses)] | None = None  # default: [security.ownership] deny
+    safe_to_try: bool = False  # a write (POST, PUT, PATCH, DELETE) is sent only when this says it may be
+    neighbours: bool = True  # a numeric id in the path: also read {id}-1 and {id}+1 (reads only)
+
+    @model_validator(mode="after")
+    def _safe(self) -> OwnershipRequest:
+        if self.writes and not self.safe_to_try:
+            raise ValueError(
+                f"{self.method} {self.path} writes: the gate sends it as another user only if you declare it "
+                "safe to try (safe-to-try = true), since a broken app would let it change user A's data"
+            )
+        if self.deny is not None and (not self.deny or any(not 300 <= s <= 599 for s in self.deny)):
+            raise ValueError("deny must be a list of HTTP statuses from 300 to 599, such as [401, 403, 404]")
+        return self
+
+
+class OwnershipTable(Table):
+    """`[security.ownership]`: what user A's flow creates must stay A's (check `security.ownership`)."""
+
+    flow: str | None = None  # the smoke flow that creates A's data and captures its id, e.g. "booking"
+    as_b: str | None = (
+        None  # a flow that signs up and logs in user B; default: `flow`'s steps before A's data
+    )
+    markers: CommaList = Field(default_factory=lambda: ["{user.email}"])  # A's values: in an answer, A's data
+    deny: Annotated[list[int], BeforeValidator(_statuses)] = Field(
+        default_factory=lambda: [401, 403, 404]
+    )  # the answers that deny user B or no user (a 2xx read without A's data is no leak either)
+    requests: list[OwnershipRequest] = Field(default_factory=list)  # what must be A's alone
+
+    @model_validator(mode="after")
+    def _complete(self) -> OwnershipTable:
+        if self.requests and not self.flow:
+            raise ValueError(
+                "requests need `flow`: the smoke flow that creates user A's data, e.g. 'booking'"
+            )
+        if not self.deny or any(not 300 <= s <= 599 for s in self.deny):
+            raise ValueError("deny must be a list of HTTP statuses from 300 to 599, such as [401, 403, 404]")
+        if not self.markers:
+            raise ValueError("markers must name at least one of user A's values, such as '{user.email}'")
+        return self
+
+
+class RateLimitsTable(Table):
+    """`[security.rate-limits]`: bursts that must be throttled (check `security.rate-limits`)."""
+
+    routes: dict[str, SecurityRequest] = Field(default_factory=dict)  # name -> the request to repeat
+    burst: int = Field(default=30, ge=2, le=RATE_BURST_CAP)  # requests per route at most
+    within: float = Field(default=10.0, gt=0, le=120)  # seconds the burst is spread over
+    throttled: Annotated[list[int], BeforeValidator(_statuses)] = Field(
+        default_factory=lambda: [429]
+    )  # statuses that mean "throttled"
+    throttle_headers: CommaList = Field(default_factory=lambda: ["Retry-After"])  # any one of them: throttled
+
+    @field_validator("routes")
+    @classmethod
+    def _names(cls, routes: dict[str, SecurityRequest]) -> dict[str, SecurityRequest]:
+        return check_id_names(routes, "rate-limit route")
+
+    @field_validator("throttled")
+    @classmethod
+    def _statuses_ok(cls, value: list[int]) -> list[int]:
+        if any(not 100 <= s <= 599 for s in value):
+            raise ValueError("throttled must be HTTP status codes (100-599), such as [429]")
+        return value
+
+
+class LogsTable(Table):
+    """`[security.logs]`: where the app's recent logs are read (check `security.logs`); one source."""
+
+    command: list[str] | None = None  # argv, run without a shell: ["docker", "logs", "--since", "10m", "app"]
+    file: str | None = None  # a log file (relative to the project)
+    url: str | None = None  # a URL that returns the log as text
+    headers: dict[str, str] = Field(default_factory=dict)  # for `url`: values may use {env.NAME}
+    wait: float = Field(default=0.0, ge=0, le=300)  # seconds to wait first, for log pipelines that lag
+    timeout: float = Field(default=30.0, gt=0, le=600)  # seconds the source may take
+    max_bytes: int = Field(default=20_000_000, gt=0)  # read at most this much (the end of a file)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LogsTable:
+        given = [k for k in ("command", "file", "url") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one log source, not {' and '.join(given)}")
+        if self.command is not None and (
+            not self.command or not all(a and a.isprintable() for a in self.command)
+        ):
+            raise ValueError('command must be a non-empty argv list such as ["docker", "logs", "app"]')
+        if self.url is not None and not usable_url(self.url):
+            raise ValueError(f"url {URL_SHAPE}")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.command is not None or self.file is not None or self.url is not None
+
+
+class InputsTable(Table):
+    """`[security.inputs]`: bad input to public endpoints (check `security.inputs`). With `openapi`,
+    schemathesis generates the requests from the document; else `endpoints` get a fixed set of malformed
+    bodies. Every request counts against `max-requests` and `max-time`."""
+
+    openapi: str | None = (
+        None  # "/openapi.json" (a path on the target), a whole URL, or a file in the project
+    )
+    base_url: str | None = None  # where the API answers; default: the target, with the document's server path
+    endpoints: CommaList = Field(default_factory=list)  # without a document: ["POST /api/bookings", ...]
+    methods: CommaList = Field(
+        default_factory=lambda: ["GET", "HEAD", "OPTIONS"]
+    )  # the document's operations probed, by method: list POST, PUT... to send invalid writes too
+    examples: int = Field(default=10, ge=1, le=100)  # generated requests per operation and kind of data
+    max_requests: int = Field(default=300, ge=1, le=5000)  # requests in all, whatever else says
+    max_time: float = Field(default=60.0, gt=0, le=900)  # seconds of probing in all
+
+    @field_validator("openapi")
+    @classmethod
+    def _document(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip() or not value.isprintable():
+            raise ValueError(
+                'must be a path on the target ("/openapi.json"), a URL, or a file ("openapi.yaml")'
+            )
+        if value.lower().startswith(("http://", "https://")) and not usable_url(value):
+            raise ValueError(URL_SHAPE)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not usable_url(value):
+            raise ValueError(URL_SHAPE)
+        return value
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, value: list[str]) -> list[str]:
+        known = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}
+        upper = [m.upper() for m in value]
+        if not upper or any(m not in known for m in upper):
+            raise ValueError(
+                f"must list HTTP methods from {', '.join(sorted(known))}, such as ['GET', 'POST']"
+            )
+        return upper
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoints(cls, value: list[str]) -> list[str]:
+        if len(value) > 50:
+            raise ValueError("lists at most 50 endpoints")
+        parsed = [entry.split() for entry in value]
+        for n, parts in enumerate(parsed, 1):
+            if not (
+                len(parts) == 2
+                and parts[0].upper() in {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+                and parts[1].startswith("/")
+                and parts[1].isprintable()
+            ):
+                raise ValueError(f'entry {n} must be "METHOD /path", such as "POST /api/bookings"')
+        return [f"{method.upper()} {path}" for method, path in parsed]
+
+    @property
+    def configured(self) -> bool:
+        return self.openapi is not None or bool(self.endpoints)
+
+
+class SecurityTable(Table):
+    """`[tool.launch-gate.security]`: the auth and data-path baseline (checks `security.*`)."""
+
+    ownership: OwnershipTable = Field(default_factory=OwnershipTable)
+    rate_limits: RateLimitsTable = Field(default_factory=RateLimitsTable)
+    logs: LogsTable = Field(default_factory=LogsTable)
+    inputs: InputsTable = Field(default_factory=InputsTable)
+
+
+# --- release safety and ownership: [registration], [health], [edge], [handover] (checks domain.registration,
+# health.dependencies, edge.protection; `launch-gate handover`) ---
+class RegistrationTable(Table):
+    """`[tool.launch-gate.registration]`: the domain's registration, looked up over RDAP (`domain.registration`)."""
+
+    domain: str | None = Field(
+        default=None,
+        description="the registered domain to look up (default: the organizational domain of `target`)",
+    )
+    warn_days: int = Field(
+        default=45, gt=0, le=3650, description="`domain.registration` warns when it expires in fewer days"
+    )
+    fail_days: int = Field(
+        default=14, gt=0, le=3650, description="`domain.registration` fails when it expires in fewer days"
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+\.?", value.strip()):
+            raise ValueError("must be a domain name such as example.com")
+        return value.strip().lower().rstrip(".") if value is not None else None
+
+
+def _health_path(value: str) -> bool:
+    return (value.startswith("/") and value.isprintable() and not any(c.isspace() for c in value)) or (
+        value.lower().startswith(("http://", "https://")) and usable_url(value)
+    )
+
+
+class HealthTable(Table):
+    """`[tool.launch-gate.health]`: the health endpoint and the dependencies it must report (`health.dependencies`)."""
+
+    path: str | None = Field(
+        default=None,
+        description=(
+            "the health endpoint, a path on the target (`/healthz`) or a whole URL; unset, the check is skipped"
+        ),
+    )
+    requires: CommaList = Field(
+        default_factory=list,
+        description=(
+            "dependencies the answer must report healthy, matched loosely (`database` matches `db`, "
+            "`postgres`, `primaryDatabase`; `cache` matches `redis`; `email` matches `smtp`, `ses`)"
+        ),
+    )
+    within_ms: float = Field(
+        default=1000.0, gt=0, le=60_000, description="milliseconds the endpoint may take to answer"
+    )
+
+    @model_validator(mode="after")
+    def _usable(self) -> HealthTable:
+        if self.path is not None and not _health_path(self.path):
+            raise ValueError("path must be a path such as /healthz or a whole http(s) URL, without spaces")
+        if self.requires and self.path is None:
+            raise ValueError('requires needs `path`, the health endpoint, e.g. path = "/healthz"')
+        if any(not name.strip() or not name.isprintable() for name in self.requires):
+            raise ValueError('requires lists dependency names such as ["database", "cache", "email"]')
+        return self
+
+
+def _origin_shape(value: str) -> bool:
+    """`203.0.113.7`, `203.0.113.7:8443`, `[2001:db8::1]:8443`, `app.fly.dev`, `app.fly.dev:8443`."""
+    host, port = value, ""
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.removeprefix(":") if rest.startswith(":") else ("x" if rest else "")
+    elif value.count(":") == 1:
+        host, _, port = value.partition(":")
+    elif value.count(":") > 1:
+        port = ""
+    if port and not (re.fullmatch(r"[0-9]{1,5}", port) and 1 <= int(port) <= 65535):
+        return False
+    return bool(re.fullmatch(r"[A-Za-z0-9.:-]+", host)) and not host.startswith(("-", "."))
+
+
+class EdgeTable(Table):
+    """`[tool.launch-gate.edge]`: what stands in front of the app (`edge.protection`, a warning by default)."""
+
+    origin: str | None = Field(
+        default=None,
+        description=(
+            "the origin's own address or name (`203.0.113.7`, `app.fly.dev`, `[2001:db8::1]:8443`; default "
+            "port: the target's): it should not serve the site to anyone but the CDN"
+        ),
+    )
+    assets: CommaList = Field(
+        default_factory=list,
+        description=(
+            "static paths requested twice to see the edge cache serve them (default: `[headers] static-paths`, "
+            "else the scripts and styles the home page links)"
+        ),
+    )
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is not None and not _origin_shape(value.strip()):
+            raise ValueError(
+                "must be an address or host name with an optional port, such as 203.0.113.7, app.fly.dev or "
+                "[2001:db8::1]:8443 (no scheme, no path)"
+            )
+        return value.strip() if value is not None else None
+
+    @field_validator("assets")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        bad = [str(n) for n, p in enumerate(value, 1) if not _usable_path(p) or p.startswith("{")]
+        if bad:
+            raise ValueError(f"item {', '.join(bad)} must be a path such as /static/app.js")
+        return value
+
+
+class HandoverTable(Table):
+    """`[tool.launch-gate.handover]`: what `launch-gate handover` cannot find out for itself."""
+
+    rollback: str | None = Field(
+        default=None, description="how to roll a bad deploy back, in the words the pack shows (Markdown)"
+    )
+    rollback_file: str | None = Field(
+        default=None,
+        description="a file (relative to the configuration) holding the rollback steps, instead of `rollback`",
+    )
+    secrets_store: str | None = Field(
+        default=None,
+        description=(
+            "where the secret values are kept (e.g. `Fly.io secrets of the app; GitHub Actions secrets`); the "
+            "pack lists the variables' names, never a value"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_rollback(self) -> HandoverTable:
+        if self.rollback is not None and self.rollback_file is not None:
+            raise ValueError("give `rollback` or `rollback-file`, not both")
+        if self.rollback_file is not None and not self.rollback_file.strip():
+            raise ValueError("rollback-file must name a file, e.g. docs/rollback.md")
+        return self
+
+
+# --- [history] and [watch]: the run history, `launch-gate watch` and its alerts (docs/watch.md) ---
+_HISTORY_SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")
+
+
+class HistoryTable(Table):
+    """`[tool.launch-gate.history]`: where `check --history` and `watch` keep every result."""
+
+    url: str | None = Field(
+        default=None,
+        description=(
+            "the database: `sqlite:///path/history.sqlite` or `postgresql://user@host/db` (psycopg 3, the "
+            "`postgres` extra); default: SQLite at `.launch-gate/history.sqlite` in the project. A password "
+            "belongs in `LAUNCH_GATE_HISTORY__URL`, not in a file"
+        ),
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith(_HISTORY_SCHEMES) or not value.isprintable()):
+            raise ValueError(
+                "must be a database URL starting with sqlite:/// or postgresql:// (e.g. "
+                "postgresql://gate@db.internal/launch_gate), without spaces or control characters"
+            )
+        return value
+
+
+class WatchTable(Table):
+    """`[tool.launch-gate.watch]`: what `launch-gate watch` runs, how often, when it alerts and where."""
+
+    interval: float = Field(
+        default=60.0, gt=0, le=86_400, description="seconds from one round's start to the next"
+    )
+    checks: CommaList = Field(
+        default_factory=list,
+        description=(
+            "check ids or prefixes each round runs; default: `domain.redirects` (the home page), every "
+            "`latency.<route>` and `smoke.<flow>` of the flows marked `watch = true`"
+        ),
+    )
+    alert_after: int = Field(
+        default=2, ge=1, le=1000, description="consecutive failing rounds that open an incident"
+    )
+    p95_ms: float = Field(
+        default=500.0, gt=0, description="a core route's p95 over this (ms) is a `slow` incident"
+    )
+    core_routes: CommaList = Field(
+        default_factory=list, description="the latency routes judged against `p95-ms`; default: every route"
+    )
+    alerts: CommaList = Field(
+        default_factory=list,
+        description=(
+            "Apprise URLs, one per destination (`mailto://...`, `slack://...`, `json://...`): they hold "
+            "credentials, so set them in `LAUNCH_GATE_WATCH__ALERTS` from a secret store, not in a file"
+        ),
+    )
+    dashboard_url: str | None = Field(
+        default=None, description="where the dashboard is published: alerts link it"
+    )
+    retries: int = Field(
+        default=5, ge=0, le=1000, description="rounds a failed alert delivery is tried again"
+    )
+
+    @field_validator("alerts")
+    @classmethod
+    def _apprise_urls(cls, urls: list[str]) -> list[str]:
+        bad = [str(n) for n, url in enumerate(urls, 1) if "://" not in url or not url.isprintable()]
+        if bad:
+            raise ValueError(
+                f"item {', '.join(bad)} must be an Apprise URL such as mailtos://smtp.example.com?to=ops@example.com "
+                "or json://hooks.example.com/path"
+            )
+        return urls
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
     "pre-push": PrePushTable,
     "deps": DepsTable,
+    "migrations": MigrationsTable,
     "net": NetTable,
     "email": EmailTable,
     "dns": DnsTable,
@@ -508,4 +1018,11 @@ TABLES: dict[str, type[Table]] = {
     "headers": HeadersTable,
     "latency": LatencyTable,
     "smoke": SmokeTable,
+    "security": SecurityTable,
+    "registration": RegistrationTable,
+    "health": HealthTable,
+    "edge": EdgeTable,
+    "handover": HandoverTable,
+    "history": HistoryTable,
+    "watch": WatchTable,
 }

@@ -38,15 +38,23 @@ from launch_gate.config.schema import (
     TABLES,
     DepsTable,
     DnsTable,
+    EdgeTable,
     EmailTable,
     EnvTable,
+    HandoverTable,
     HeadersTable,
+    HealthTable,
+    HistoryTable,
     LatencyTable,
+    MigrationsTable,
     NetTable,
     PrePushTable,
+    RegistrationTable,
     SecretsTable,
+    SecurityTable,
     SmokeTable,
     TlsTable,
+    WatchTable,
     kebab,
     usable_url,
 )
@@ -101,6 +109,7 @@ class Settings(BaseSettings):
     env: EnvTable = Field(default_factory=EnvTable)
     secrets: SecretsTable = Field(default_factory=SecretsTable)
     deps: DepsTable = Field(default_factory=DepsTable)
+    migrations: MigrationsTable = Field(default_factory=MigrationsTable)
     net: NetTable = Field(default_factory=NetTable)
     email: EmailTable = Field(default_factory=EmailTable)
     dns: DnsTable = Field(default_factory=DnsTable)
@@ -108,7 +117,14 @@ class Settings(BaseSettings):
     headers: HeadersTable = Field(default_factory=HeadersTable)
     latency: LatencyTable = Field(default_factory=LatencyTable)
     smoke: SmokeTable = Field(default_factory=SmokeTable)
+    security: SecurityTable = Field(default_factory=SecurityTable)
     pre_push: PrePushTable = Field(default_factory=PrePushTable)
+    registration: RegistrationTable = Field(default_factory=RegistrationTable)
+    health: HealthTable = Field(default_factory=HealthTable)
+    edge: EdgeTable = Field(default_factory=EdgeTable)
+    handover: HandoverTable = Field(default_factory=HandoverTable)
+    history: HistoryTable = Field(default_factory=HistoryTable)
+    watch: WatchTable = Field(default_factory=WatchTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)

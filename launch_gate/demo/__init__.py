@@ -34,6 +34,7 @@ try:
 
     from launch_gate.demo.dns import DnsServer, Zone
     from launch_gate.demo.mail import Inbox, Sender, smtp_server
+    from launch_gate.demo.rdap import REGISTRY_FAULTS, Registry
     from launch_gate.demo.serve import http_server, tls_server
     from launch_gate.demo.site import APEX, CANONICAL, Edge
 except ImportError as error:
@@ -63,7 +64,14 @@ DNS_FAULTS = {
 TLS_FAULTS = {"expired-cert", "expiring-cert", "wrong-host-cert"}
 APP_FAULTS = {"signup-500", "no-email", "slow-booking", "stall", "api-down"}
 MAIL_FAULTS = {"bad-dkim"}
-FAULTS = frozenset(EDGE_FAULTS | DNS_FAULTS | TLS_FAULTS | APP_FAULTS | MAIL_FAULTS)
+SECURITY_FAULTS = {"idor-booking", "no-login-throttle", "password-in-log"}  # checks security.*
+INPUT_FAULTS = {"input-500"}  # check security.inputs: a malformed signup body crashes the app
+# domain.registration (the demo's RDAP server), health.dependencies and edge.protection (the site)
+RELEASE_FAULTS = {*REGISTRY_FAULTS, "health-db-down", "no-edge"}
+FAULTS = frozenset(
+    EDGE_FAULTS | DNS_FAULTS | TLS_FAULTS | APP_FAULTS | MAIL_FAULTS | SECURITY_FAULTS | INPUT_FAULTS
+    | RELEASE_FAULTS
+)  # fmt: skip
 BROKEN = frozenset(
     {"temporary-redirect", "no-hsts", "exposed-env", "stack-trace", "spf-too-many", "dmarc-none"}
 )
@@ -97,6 +105,7 @@ def zone(dkim_public: bytes, faults: Iterable[str] = ()) -> Zone:
         (f"_dmarc.{APEX}", "TXT"): [_txt(f"v=DMARC1; p={policy}; rua=mailto:dmarc@{APEX}")],
         (f"{SELECTOR}._domainkey.{APEX}", "TXT"): [_txt(f"v=DKIM1; k=rsa; p={p}")],
         (APEX, "CAA"): ['0 issue "letsencrypt.org"'],
+        (APEX, "NS"): [f"ns1.{APEX}.", f"ns2.{APEX}."],  # who serves the zone: the handover pack says
     }
     records.update({(f"i{n}.example.test", "TXT"): [_txt("v=spf1 -all")] for n in range(11)})
     drops = {"no-dmarc": (f"_dmarc.{APEX}", "TXT"), "no-dkim": (f"{SELECTOR}._domainkey.{APEX}", "TXT"),
@@ -121,6 +130,13 @@ class Demo:
     def target(self) -> str:
         return f"https://{CANONICAL}/"
 
+    def leftovers(self) -> str:
+        """What the gate left in the app (flows and security checks delete their users and bookings)."""
+        users, bookings = len(self.site.users), len(self.site.bookings)
+        if not users and not bookings:
+            return "Left behind: no users, no bookings."
+        return f"Left behind: {users} user(s), {bookings} booking(s) (a cleanup did not run to its end)."
+
 
 def _certificate_dates(faults: frozenset[str]) -> tuple[datetime, datetime]:
     now = datetime.now(UTC)
@@ -137,14 +153,17 @@ def flows_toml(mailbox_url: str = "http://127.0.0.1:8025") -> str:
     return text.replace('url = "http://127.0.0.1:8025"', f'url = "{mailbox_url}"')
 
 
-def _config(dns: DnsServer, http_port: int, https_port: int, ca_file: Path, mail_api: int) -> str:
+def _config(
+    dns: DnsServer, http_port: int, https_port: int, ca_file: Path, mail_api: int, rdap_url: str = ""
+) -> str:
     # Ports only: the names themselves resolve through the demo's nameserver, as a browser's would.
     routes = [f"{h}:{p}::{to}" for h in (CANONICAL, APEX) for p, to in ((80, http_port), (443, https_port))]
+    registry = f'rdap-url = "{rdap_url}"\n' if rdap_url else ""  # the demo's registry (demo/rdap.py)
     return (
         "# Written by launch-gate demo: the demo deployment, reached through public settings only.\n"
         f'environment = "demo"\ntarget = "https://{CANONICAL}/"\ntimeout = 60\n\n'
         f'[net]\nnameservers = ["{dns.address}"]\nconnect-to = {routes!r}\n'
-        f'ca-bundle = "{ca_file}"\nprobe-timeout = 5\n\n'
+        f'ca-bundle = "{ca_file}"\nprobe-timeout = 5\n{registry}\n'
         '[dns]\nsubdomains = ["api", "admin"]\n\n'
         '[headers]\ncors-paths = ["/", "/api/coaches"]\n\n'
         f'[email]\ndkim-selectors = ["{SELECTOR}"]\n\n'
@@ -173,9 +192,10 @@ def running(faults: Iterable[str] = (), delay: float = 0.0) -> Iterator[Demo]:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="launch-gate-demo-")))
         inbox, smtp_port = stack.enter_context(smtp_server())
         site = Edge(
-            faults=set(chosen & (EDGE_FAULTS | APP_FAULTS)),
+            faults=set(chosen & (EDGE_FAULTS | APP_FAULTS | SECURITY_FAULTS | INPUT_FAULTS | RELEASE_FAULTS)),
             mailer=Sender(smtp_port, APEX, SELECTOR, private, tamper="bad-dkim" in chosen),
             delay=delay,
+            log_file=tmp / "app.log",  # [security.logs] file = "app.log"
         )
         dns = stack.enter_context(DnsServer(zone(public, chosen)).running())
         dns.mode = "servfail" if "dns-servfail" in chosen else "drop" if "dns-timeout" in chosen else "answer"
@@ -192,5 +212,7 @@ def running(faults: Iterable[str] = (), delay: float = 0.0) -> Iterator[Demo]:
             )
         config = tmp / "launch-gate.toml"
         mail_api = stack.enter_context(http_server(inbox))  # the inbox, as a Mailpit-compatible API
-        config.write_text(_config(dns, http_port, https_port, ca_file, mail_api), encoding="utf-8")
+        rdap_port = stack.enter_context(http_server(Registry.with_faults(chosen)))  # the demo's registry
+        rdap_url = f"http://127.0.0.1:{rdap_port}/"
+        config.write_text(_config(dns, http_port, https_port, ca_file, mail_api, rdap_url), encoding="utf-8")
         yield Demo(chosen, config, site, inbox, dns)

@@ -12,12 +12,17 @@ import asyncio
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+from launch_gate.demo import apidoc
+
 CANONICAL = "www.example.test"
+LOGIN_FAILURES, LOGIN_WINDOW = 5, 60.0  # wrong passwords per account, seconds: then 429
 SLOW_HOME = 2.5  # seconds the home page takes with "home-slow": over the 2 s page budget
 APEX = "example.test"
 GOOD_HEADERS = {
@@ -53,10 +58,14 @@ class Edge:
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (scheme, host, path) served
     delay: float = 0.0  # seconds added to every response, as a slow origin would
     stall_origin: float | None = None
+    log_file: Path | None = None  # the app's log (security.logs reads it)
+    failed_logins: dict[str, list[float]] = field(default_factory=dict)  # email -> when a login failed
+    edge_cache: dict[str, float] = field(default_factory=dict)  # static path -> when the CDN stored it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        send = self.cdn(scope["path"], send)  # the CDN's headers (edge.protection)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         host = headers.get("host", "").split(":")[0]
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
@@ -159,6 +168,10 @@ class Edge:
             return await self.respond(
                 send, 200, b"console.log('coachly')", {**extra, **cache}, "text/javascript"
             )
+        if await self.inputs(send, method, path, headers, body, extra):  # /openapi.json; input validation
+            return None
+        if await self.healthz(send, method, path, extra):  # /healthz (health.dependencies)
+            return None
         if path.startswith("/api/") or path == "/health":
             return await self.api(send, method, path, headers, body, extra)
         page = b"<h1>Not found</h1>"
@@ -193,6 +206,8 @@ class Edge:
         user = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
         query = parse_qs(headers.get(":query", ""))
         route = (method, path)
+        if (answer := self.security(method, path, payload, user)) is not None:
+            return await reply(*answer, private=True)
         if path == "/health":
             return await reply(200, {"status": "ok"})
         if path.startswith("/api/coaches") and "api-down" in self.faults:
@@ -267,6 +282,100 @@ class Edge:
                 return await reply(204, None)
             return await reply(200, booking, private=True)
         return await reply(404, {"error": "no such endpoint"})
+
+    # --- security baseline (checks security.*): the app's log, the login throttle, faults ---
+    def security(
+        self, method: str, path: str, payload: dict[str, Any], user: str | None
+    ) -> tuple[int, object] | None:
+        """Log the request; answer it here when the login throttle or a security fault decides the answer.
+        Faults: `no-login-throttle`, `idor-booking` (any logged-in user reads any booking), `password-in-log`."""
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {method} {path}"
+        if (method, path) == ("POST", "/api/signup") and "password-in-log" in self.faults:
+            line += f" body={json.dumps(payload)}"  # the mistake: a request body, password and all, logged
+        self.write_log(line)
+        if (method, path) == ("POST", "/api/login") and "no-login-throttle" not in self.faults:
+            email = str(payload.get("email", ""))
+            if self.users.get(email) != payload.get("password"):
+                now = time.monotonic()
+                recent = [t for t in self.failed_logins.get(email, []) if now - t < LOGIN_WINDOW]
+                self.failed_logins[email] = [*recent, now]
+                if len(recent) >= LOGIN_FAILURES:
+                    return 429, {"error": "too many failed logins; try again in a minute"}
+        if "idor-booking" in self.faults and method == "GET" and user is not None:
+            number = path.removeprefix("/api/bookings/")
+            if path.startswith("/api/bookings/") and number.isdigit() and int(number) in self.bookings:
+                return 200, self.bookings[int(number)]  # the mistake: no check that it is the user's own
+        return None
+
+    def write_log(self, line: str) -> None:
+        if self.log_file is not None:
+            with self.log_file.open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
+
+    # --- security.inputs: the OpenAPI document, and signups checked against it; fault `input-500` ---
+    async def inputs(
+        self, send: Send, method: str, path: str, headers: dict[str, str], body: bytes, extra: dict[str, str]
+    ) -> bool:
+        """Serve /openapi.json, and answer a signup whose body breaks the document before the app sees it:
+        a 422 (what is not JSON: the app's own 400), or with `input-500` a 500 with a stack trace. Whether it
+        answered."""
+        if path == "/openapi.json" and method in ("GET", "HEAD"):
+            await self.respond(send, 200, json.dumps(apidoc.OPENAPI).encode(), extra, "application/json")
+            return True
+        if (method, path) != ("POST", "/api/signup"):
+            return False
+        problem = apidoc.signup_problem(body, headers.get("content-type", ""))
+        if problem is None or (problem == "not JSON" and "input-500" not in self.faults):
+            return False
+        if "input-500" in self.faults:
+            await self.respond(send, 500, apidoc.crash(body).encode(), extra, "text/plain")
+        else:
+            await self.respond(send, 422, json.dumps({"error": problem}).encode(), extra, "application/json")
+        return True
+
+    # --- release safety (health.dependencies, edge.protection): /healthz, the CDN in front; faults ---
+    def cdn(self, path: str, send: Send) -> Send:
+        """`send`, with the headers a CDN in front adds (Cloudflare's shape): a ray id on every answer, and a
+        cache status: a cacheable static asset is a MISS the first time, then a HIT with its Age. Fault
+        `no-edge`: nothing stands in front, the origin answers alone."""
+        if "no-edge" in self.faults:
+            return send
+
+        async def through_edge(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                control = b" ".join(v for k, v in headers if k.lower() == b"cache-control")
+                storable = message["status"] == 200 and not any(
+                    word in control for word in (b"no-store", b"private", b"no-cache")
+                )
+                status, age = "DYNAMIC", None
+                if path.startswith("/static/") and storable:
+                    stored = self.edge_cache.get(path)
+                    status = "MISS" if stored is None else "HIT"
+                    self.edge_cache.setdefault(path, time.monotonic())
+                    age = None if stored is None else int(time.monotonic() - stored)
+                headers += [
+                    (b"cf-ray", f"{secrets.token_hex(8)}-LHR".encode()),
+                    (b"cf-cache-status", status.encode()),
+                ]
+                headers += [] if age is None else [(b"age", str(age).encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return through_edge
+
+    async def healthz(self, send: Send, method: str, path: str, extra: dict[str, str]) -> bool:
+        """A health endpoint that reports the app's real dependencies, never cached; fault `health-db-down`:
+        it still answers 200 while the database is down. Whether it answered."""
+        if path != "/healthz" or method not in ("GET", "HEAD"):
+            return False
+        database = {"status": "up", "latency_ms": 2}
+        if "health-db-down" in self.faults:
+            database = {"status": "down", "error": "connection refused (127.0.0.1:5432)"}
+        checks = {"database": database, "cache": {"status": "up"}, "email": {"status": "up"}}
+        body = json.dumps({"status": "ok", "checks": checks}).encode()
+        await self.respond(send, 200, body, {**extra, "cache-control": "no-store"}, "application/json")
+        return True
 
     async def _stall(self) -> None:
         """The app freezes for a second, once: requests arriving 1-2 s after the first wait until 2 s."""

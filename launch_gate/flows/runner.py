@@ -4,12 +4,14 @@ and a cleanup that always runs. The checks that use it declare themselves in `la
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -420,3 +422,129 @@ async def _run(name: str, flow: Flow, run: FlowRun, identity: Identity | None) -
     return Verdict.of(
         Outcome.PASS, f"{count(done, 'step')} passed{who} in {total:.0f} ms{cleaned}", findings, metrics
     )
+
+
+# --- sessions: a flow's user held open for other requests (the security checks' users A and B) ---
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Session:
+    """A flow's throwaway user after its steps: the values it captured and its HTTP client (with the cookies
+    the app set), for requests of another check; `problems` is what its cleanup could not do."""
+
+    run: FlowRun
+    identity: Identity | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def values(self) -> Values:
+        return self.run.values
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.run.http
+
+
+async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """`work`'s result, even if the task awaiting it is cancelled meanwhile (a check's timeout in the middle
+    of a cleanup): it runs to its end, and then the cancellation goes on."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                raise
+            cancelled = True
+            continue
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
+
+
+def new_session_identity(ctx: Context) -> Identity | None:
+    """A throwaway user for a session, known to the run's redaction (its password) and reports (its email)."""
+    try:
+        identity = new_identity(ctx.settings.smoke)
+    except ConfigError:
+        return None  # only an error if a step uses {user.*}
+    ctx.secrets.add(identity.password)
+    ctx.public.add(identity.email)
+    return identity
+
+
+@asynccontextmanager
+async def flow_session(
+    name: str, ctx: Context, steps: int | None = None, *, problems: list[str] | None = None, who: str = ""
+) -> AsyncIterator[Session]:
+    """Flow `name`'s steps (the first `steps` of them) as a new throwaway user, then the caller's requests,
+    then the flow's cleanup, which runs however the block ends (a failure, the check's timeout) and adds what
+    it could not do to `problems`. A step that goes wrong raises StepFailed naming `who` (e.g. "user B"), the
+    flow and the step. The caller applies the production guard."""
+    prefix = f"{who}: " if who else ""
+    flow = ctx.settings.smoke.flows[name]
+    chosen = flow.steps if steps is None else flow.steps[:steps]
+    identity = new_session_identity(ctx)
+    options = http_options(ctx.settings)
+    needs_mail = any(s.email is not None and s.capture for s in (*chosen, *flow.cleanup))
+    try:
+        mailbox = (
+            MailboxFactory(
+                ctx.settings.smoke.mailbox, ctx.environ, options.ca_bundle, options.timeout, ctx.secrets
+            )()
+            if needs_mail
+            else None
+        )
+    except MailboxError as exc:
+        raise StepFailed(Outcome.ERROR, f"{prefix}flow {name!r}: {exc}") from None
+    async with http_client(ctx.settings) as http, AsyncExitStack() as stack:
+        if mailbox is not None:
+            await stack.enter_async_context(mailbox)
+        session = Session(
+            FlowRun(name, flow, ctx, Values(identity, ctx.environ, ctx.secrets), http, mailbox), identity
+        )
+        try:
+            await _session_steps(session.run, chosen, prefix)
+            yield session
+        finally:  # also when the check's timeout cancels it: the cleanup still runs to its end
+            session.problems = [prefix + problem for problem in await to_the_end(session.run.cleanup())]
+            if problems is not None:
+                problems += session.problems
+
+
+async def _session_steps(run: FlowRun, steps: list[FlowStep], prefix: str) -> None:
+    """The steps, as a flow takes them, but for email: proving mail is the smoke flow's job, so a session
+    skips an email step that captures nothing, and only waits for one whose values a later step needs."""
+    for number, step in enumerate(steps, 1):
+        where = f"{prefix}flow {run.name!r} step {number} ({step.label})"
+        try:
+            if step.email is not None:
+                await _session_mail(run, step)
+            else:
+                await run.step(step)
+        except StepFailed as failed:
+            raise StepFailed(failed.outcome, f"{where}: {failed.text}") from None
+        except Missing as missing:
+            raise StepFailed(
+                Outcome.ERROR, f"{where} uses {{{missing.args[0]}}}, which no earlier step captured"
+            ) from None
+        except (CouldNotVerify, ConfigError) as exc:
+            raise StepFailed(Outcome.ERROR, f"{where}: {exc}") from None
+
+
+async def _session_mail(run: FlowRun, step: FlowStep) -> None:
+    assert step.email is not None
+    if not step.capture:
+        return
+    if run.mailbox is None:
+        raise StepFailed(Outcome.ERROR, "no mailbox")
+    to = run.values.render(step.email.to)
+    within = step.email.within or run.settings.smoke.email_within
+    mail = await run.mailbox.wait(to, step.email.subject, within, run.seen)
+    if mail is None:
+        raise StepFailed(Outcome.FAIL, f"no email to {to} arrived within {within:g} s")
+    run.captures(step, partial(_capture_mail, mail=mail), f"the email {mail.subject!r} has no", False)

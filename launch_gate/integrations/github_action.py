@@ -3,7 +3,8 @@ from `with:`) into a `launch-gate check` run, and tells the Action how to instal
 
 `run` (the default) validates every input, runs the command with the interpreter running this script, and adds
 the `report-path` output; the command itself writes the annotations, the job summary and the `result` and
-`exit-code` outputs. `prepare` validates `version` and says what to install and the cache key of the virtual
+`exit-code` outputs. With `history-summary: true` the run is recorded (`--history`) and the history's last
+24 h (`launch-gate dashboard --markdown -`) are appended to the job summary. `prepare` validates `version` and says what to install and the cache key of the virtual
 environment. An input that cannot be used is one `::error` line naming it, the `config-error` result and exit 4,
 before anything runs; an input's value is never echoed (it may be anything, a secret included).
 
@@ -29,6 +30,7 @@ from pathlib import Path
 MINIMUM_PYTHON = (3, 11)  # pyproject.toml's requires-python
 USAGE = 4  # launch-gate's exit code for bad usage or configuration
 COULD_NOT_VERIFY = 2
+REPORT_NOT_WRITTEN = 3
 EXIT_CODES = frozenset({0, 1, 2, 3, 4})
 DEFAULT_REPORT = "launch-gate-report.json"
 VENV = "launch-gate-venv"
@@ -71,6 +73,7 @@ class Run:
     argv: list[str]
     report: Path
     summary: bool
+    history: bool = False  # `history-summary`: record the run, then add the history's last 24 h
 
 
 def value(environ: Mapping[str, str], variable: str) -> str:
@@ -100,6 +103,13 @@ def summary(text: str) -> bool:
         return BOOLEANS[text.lower()]
     except KeyError:
         raise InputError("summary", "must be true or false.") from None
+
+
+def history_summary(text: str) -> bool:
+    try:
+        return BOOLEANS[text.lower() or "false"]
+    except KeyError:
+        raise InputError("history-summary", "must be true or false.") from None
 
 
 def report_path(environ: Mapping[str, str]) -> Path:
@@ -150,8 +160,10 @@ def plan(environ: Mapping[str, str]) -> Run:
     if seconds:
         argv.append(f"--timeout={timeout(seconds)}")
     wants_summary = summary(value(environ, "GATE_SUMMARY"))
+    wants_history = history_summary(value(environ, "GATE_HISTORY_SUMMARY"))
+    argv += ["--history"] if wants_history else []
     argv += extra_arguments(environ.get("GATE_ARGS", ""))
-    return Run(argv, report, wants_summary)
+    return Run(argv, report, wants_summary, wants_history)
 
 
 def data(text: str) -> str:
@@ -250,8 +262,38 @@ def run(environ: Mapping[str, str]) -> int:
     code = _gate(wanted.argv, child)
     if not _result_written(environ, since):
         _undecided(code, environ)
+    if wanted.history and code != USAGE:
+        code = _history_summary(environ, code)
     write_outputs({"report-path": str(wanted.report) if _is_file(wanted.report) else ""}, environ)
     return code
+
+
+def _history_summary(environ: Mapping[str, str], code: int) -> int:
+    """Append the history's last 24 h (`launch-gate dashboard --markdown -`) to the job summary. The gate's
+    code stands, but a ready gate whose summary could not be made or found nothing recorded is 3."""
+    argv = ["dashboard", "--markdown=-"]
+    argv += [f"--config={value(environ, 'GATE_CONFIG')}"] if value(environ, "GATE_CONFIG") else []
+    child = {k: v for k, v in environ.items() if k != "GITHUB_OUTPUT"}  # the outputs are the gate's
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-m", "launch_gate", *argv], env=child, stdout=subprocess.PIPE, check=False
+        )
+        if done.stdout and environ.get("GITHUB_STEP_SUMMARY"):
+            with Path(environ["GITHUB_STEP_SUMMARY"]).open("ab") as handle:
+                handle.write(b"\n" + done.stdout)
+        failed = done.returncode != 0
+    except OSError as exc:
+        print(f"launch-gate: could not add the history summary: {exc.strerror}.", file=sys.stderr)
+        failed = True
+    if not failed:
+        return code
+    message = "the history summary is missing or found nothing recorded (the message above says why)."
+    print(f"::warning title=launch-gate history-summary::{data(message)}", flush=True)
+    if code != 0:
+        return code
+    # after the gate's own line: the last value of an output is the one that counts
+    write_outputs({"exit-code": str(REPORT_NOT_WRITTEN)}, environ)
+    return REPORT_NOT_WRITTEN
 
 
 def source_digest(root: Path) -> str:
@@ -277,10 +319,15 @@ def prepare(environ: Mapping[str, str]) -> int:
         )
         return bad_input(error, environ)
     action = Path(environ.get("GATE_ACTION_PATH") or Path(__file__).resolve().parents[2])
+    try:  # a history kept in PostgreSQL needs the driver: the `postgres` extra
+        extra = "[postgres]" if history_summary(value(environ, "GATE_HISTORY_SUMMARY")) else ""
+    except InputError as error:
+        return bad_input(error, environ)
     if wanted:
-        requirement, what = f"launch-gate=={wanted.removeprefix('v')}", wanted.removeprefix("v")
+        requirement, what = f"launch-gate{extra}=={wanted.removeprefix('v')}", wanted.removeprefix("v")
     else:
-        requirement, what = str(action), "src-" + source_digest(action)
+        requirement, what = f"{action}{extra}", "src-" + source_digest(action)
+    what += "-postgres" if extra else ""
     year, week, _ = datetime.date.today().isocalendar()
     python = f"{sys.implementation.name}{'.'.join(map(str, sys.version_info[:3]))}"
     parts = ["launch-gate-venv", CACHE_FORMAT, environ.get("RUNNER_OS", sys.platform), platform.machine()]

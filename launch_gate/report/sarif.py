@@ -1,5 +1,5 @@
-"""SARIF 2.1.0 for findings that point into the code (secrets, vulnerable dependencies), as
-github/codeql-action/upload-sarif expects: one rule per check, one result per located finding."""
+"""SARIF 2.1.0 for findings that point into the code (secrets, vulnerable dependencies, destructive
+migrations), as github/codeql-action/upload-sarif expects: one rule per check, one result per located finding."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from launch_gate.report.interface import Reporter
 from launch_gate.results import CheckResult, Finding, GateReport, Outcome
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-AREAS = ("secrets", "deps")
+AREAS = ("secrets", "deps", "migrations")
 LEVELS = {Outcome.FAIL: "error", Outcome.ERROR: "error", Outcome.WARN: "warning"}
 
 
@@ -72,7 +72,7 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
 class Sarif(Reporter):
     name = "SARIF"
     flag = "--sarif"
-    help = "write SARIF 2.1.0 (secrets and dependencies) here"
+    help = "write SARIF 2.1.0 (secrets, dependencies, migrations) here"
 
     def format(self, report: GateReport) -> str:
         return json.dumps(to_sarif(report), indent=2) + "\n"

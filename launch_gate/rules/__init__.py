@@ -1,2 +1,2 @@
 """Pure rules several checks share (no network): domain names, HTTP headers (cache, HSTS), cookies, dotenv names,
-placeholders, counting words."""
+placeholders, debug output, counting words."""

@@ -281,6 +281,21 @@ def pushed_commits(root: Path, push: Push) -> list[str] | None:
     return list(commits)
 
 
+def pushed_versions(root: Path, push: Push) -> tuple[list[str], list[Version]] | None:
+    """The push's new commits and every file version they add or change; None when git cannot say."""
+    commits = pushed_commits(root, push)
+    versions = introduced(root, commits) if commits is not None else None
+    return None if commits is None or versions is None else (commits, versions)
+
+
+def unlisted(scope: str, push: Push) -> str:
+    """What a check says when git could not list the pushed commits."""
+    return (
+        f"could not verify: git could not list the commits {scope} ({push.origin}); run it inside the "
+        "repository, with the pushed commits in this clone."
+    )
+
+
 @dataclass(frozen=True)
 class Version:
     """One version of a file that a commit adds or changes: its path and its blob."""

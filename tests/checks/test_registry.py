@@ -41,6 +41,13 @@ NO_TARGET = {
     "email.mx": "no mail domain: set `target` or [tool.launch-gate.email] domain.",
     "smoke.signup": "no target: set `target` to run smoke flows.",
     "latency.home": "no target: set `target` to measure latency.",
+    "domain.registration": "no target: set `target` (a domain name) or [registration] domain to look it up.",
+    "edge.protection": "no target: set `target` to check what stands in front of the site.",
+    "health.dependencies": "no target: set `target` to check the health endpoint.",
+    "security.ownership": "no target: set `target` to check ownership.",
+    "security.rate-limits": "no target: set `target` to check rate limits.",
+    "security.logs": "no target: set `target` to read the app's logs after the flows.",
+    "security.inputs": "no target: set `target` to probe the API with bad input.",
 }
 
 
