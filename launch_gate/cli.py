@@ -190,6 +190,7 @@ def build_parser(reporters: Mapping[str, Reporter] | None = None) -> argparse.Ar
     push_loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, passes too")
     push_loudness.add_argument("-q", "--quiet", action="store_true", help="print the verdict line alone")
     _watch_parsers(commands)
+    _load_parser(commands, _reporter_table(reporters))
     return parser
 
 
@@ -235,6 +236,39 @@ def _window(value: str) -> float:
     if not 60 <= seconds <= 400 * 86_400:
         raise argparse.ArgumentTypeError("must be a window from 1m to 400d, such as 24h, 90m or 7d")
     return seconds
+
+
+def _load_parser(commands: argparse._SubParsersAction[_Parser], reporters: Mapping[str, Reporter]) -> None:
+    """`load` (docs/load.md): a load profile on Locust, or a k6/Locust run's files, as `load.<profile>` checks."""
+    load = commands.add_parser(
+        "load", help="run a [load.profiles] profile on Locust and judge it (docs/load.md)"
+    )
+    load.add_argument("profile", nargs="?", help="the profile's name (default: every profile)")
+    load.add_argument("--config", type=Path, help="a launch-gate.toml or pyproject.toml to read instead")
+    load.add_argument(
+        "--target", help="the canonical URL of the deployment, e.g. https://staging.example.com"
+    )
+    load.add_argument("--environment", help="the environment being loaded, e.g. staging")
+    where = load.add_mutually_exclusive_group()
+    where.add_argument("--processes", type=_count, metavar="N", help="a master and N worker processes here")
+    where.add_argument("--master", action="store_true", help="wait for --expect-workers workers, then run")
+    where.add_argument("--worker", action="store_true", help="be a worker of the master at --master-host")
+    where.add_argument(
+        "--from-k6", type=Path, metavar="SUMMARY", help="judge a k6 --summary-export JSON file"
+    )
+    where.add_argument("--from-locust", type=Path, metavar="CSV", help="judge a Locust *_stats.csv file")
+    load.add_argument("--expect-workers", type=_count, metavar="N", help="with --master: workers to wait for")
+    load.add_argument(
+        "--master-bind", metavar="HOST:PORT", help="with --master: where to listen (127.0.0.1:5557)"
+    )
+    load.add_argument("--master-host", default="127.0.0.1", help="with --worker: the master's address")
+    load.add_argument("--master-port", type=int, default=5557, help="with --worker: the master's port (5557)")
+    load.add_argument("--output-dir", metavar="DIR", help="where Locust's CSV/HTML and the chart go")
+    for flag, reporter in reporters.items():
+        load.add_argument(flag, type=Path, metavar="PATH", dest=_dest(flag), help=reporter.help)
+    loudness = load.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="list every check, passes too")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print the verdict line alone")
 
 
 def _count(value: str) -> int:
@@ -469,6 +503,10 @@ def _main(argv: Sequence[str] | None, reporters: Mapping[str, Reporter]) -> int:
             return _list_checks(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "load":
+            from launch_gate.load.command import run_load
+
+            return run_load(args, lambda report: _publish(report, args, reporters))
         if args.command in ("watch", "dashboard"):
             return _watch_or_dashboard(args)
         if args.command == "init":

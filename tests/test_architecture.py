@@ -30,6 +30,12 @@ steps = [{ path = "/" }]
 
 [latency.routes]
 home = "/"
+
+[load]
+in-gate = true
+
+[load.profiles.shop.journeys.home]
+steps = [{ path = "/" }]
 """
 
 
@@ -158,6 +164,7 @@ PACKAGES = {
     "handover",
     "history",
     "integrations",
+    "load",
     "migrations",
     "net",
     "pytest_plugin",

@@ -371,13 +371,16 @@ def test_the_pre_phase_leaves_post_deploy_areas_unloaded(project):
 def test_list_still_lists_every_area(project):
     done = run_cli("list", cwd=project({"launch-gate.toml": CONFIG}))
     listed = {line.split()[0].split(".")[0] for line in done.stdout.splitlines()}
-    assert {m.rsplit(".", 1)[1] for m in builtin_modules()} - {"smoke", "latency"} <= listed
+    # smoke, latency and load hold one check per configured flow, route or profile; none are configured here
+    assert {m.rsplit(".", 1)[1] for m in builtin_modules()} - {"smoke", "latency", "load"} <= listed
 
 
 def test_the_areas_named_by_phase_hold_checks_of_that_phase_only(project):
     """Loading by phase skips the other phase's areas: that is only right while each holds its phase alone."""
     config = 'target = "https://www.example.test"\n[smoke.flows.f]\nsteps = [{ path = "/" }]\n'
     config += '[latency.routes]\nhome = "/"\n'
+    config += "[load]\nin-gate = true\n[load.profiles.p]\nusers = 1\nramp = 0\nduration = 2\n"
+    config += '[load.profiles.p.journeys.j]\nsteps = [{ path = "/" }]\n'
     checks = all_checks(load_settings(cwd=project({"launch-gate.toml": config}), environ={}))
     phases = {area: {c.phase.value for c in checks if c.area == area} for area in (*PRE_AREAS, *POST_AREAS)}
     assert phases == {**{a: {"pre"} for a in PRE_AREAS}, **{a: {"post"} for a in POST_AREAS}}

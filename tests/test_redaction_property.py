@@ -283,7 +283,7 @@ def run_user_tests(pytester, monkeypatch, api_key: str, stripe: str) -> str:
             f"--junitxml={junit}",
             "--continue-on-collection-errors",
         )
-    result.assert_outcomes(failed=2, passed=4, skipped=7, warnings=2, errors=1)
+    result.assert_outcomes(failed=2, passed=4, skipped=8, warnings=2, errors=1)
     output = "\n".join(result.outlines + result.errlines)
     assert "retrying with" in output
     assert "[redacted" in output

@@ -284,5 +284,6 @@ async def check_cache(ctx: Context) -> Verdict:
         )
     return Verdict.of(
         Outcome.PASS,
-        f"{len(paths)} static assets are cacheable for at least a day; pages that set cookies are not shared-cached",
+        f"{count(len(paths), 'static asset')} {'is' if len(paths) == 1 else 'are'} cacheable for at least a "
+        "day; pages that set cookies are not shared-cached",
     )

@@ -35,6 +35,7 @@ POST_AREAS = (
     *("dns", "tls", "domain", "headers", "exposure", "email"),  # from the name inwards
     *("edge", "health"),  # what stands in front of the app, what the app says of its dependencies
     *("smoke", "latency"),  # configured
+    "load",  # configured, and run by `launch-gate load` (a run takes its duration)
 )
 REPORT_ORDER = (*PRE_AREAS, *POST_AREAS)
 NOT_AREAS = frozenset({"registry"})

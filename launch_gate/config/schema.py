@@ -1005,6 +1005,162 @@ class WatchTable(Table):
         return urls
 
 
+# --- [load]: load profiles run on Locust (checks/load.py, launch_gate/load/) ---
+LOAD_MAX_DURATION = 3600.0  # seconds: no profile runs longer, whatever the configuration says
+LOAD_MAX_REQUESTS = 1_000_000  # requests: the ceiling of every `max-requests`
+
+
+def _pair(value: object) -> object:
+    """`think-time = 2` is `[2, 2]`; a list is taken as [min, max]."""
+    return [value, value] if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Seconds = Annotated[tuple[float, float], BeforeValidator(_pair)]
+
+
+class LoadJourney(Table):
+    """`[load.profiles.<name>.journeys.<journey>]`: one weighted task, the steps of a smoke flow or its own."""
+
+    weight: int = Field(default=1, ge=1, le=1000, description="how often it is picked against the others")
+    flow: str | None = Field(
+        default=None,
+        description="take the steps and cleanup of this `[smoke.flows]` flow (email steps skipped)",
+    )
+    steps: list[FlowStep] = Field(default_factory=list, description="its own steps, in the smoke-flow format")
+    cleanup: list[FlowStep] = Field(
+        default_factory=list, description="steps run after every pass, however it went (e.g. delete the user)"
+    )
+    p95_ms: float | None = Field(
+        default=None, gt=0, description="this journey's p95 budget (default: the profile's)"
+    )
+    p99_ms: float | None = Field(
+        default=None, gt=0, description="this journey's p99 budget (default: the profile's)"
+    )
+
+    @model_validator(mode="after")
+    def _steps(self) -> LoadJourney:
+        if (self.flow is None) == (not self.steps):
+            raise ValueError(
+                "a journey has either `flow` (a smoke flow's name) or its own `steps`, one of them"
+            )
+        if any(s.email is not None and s.capture for s in (*self.steps, *self.cleanup)):
+            raise ValueError(
+                "a journey cannot wait for email to capture a value: load runs send requests only"
+            )
+        return self
+
+
+class LoadProfile(Table):
+    """`[load.profiles.<name>]`: weighted journeys, how many users and how long, and the budgets (check
+    `load.<name>`)."""
+
+    journeys: dict[str, LoadJourney] = Field(min_length=1, description="journey name → its weight and steps")
+    shape: Literal["mobile", "plain"] = Field(
+        default="mobile",
+        description=(
+            "`mobile`: think times between steps, a new connection per session, a phone's headers (docs/load.md); "
+            "`plain`: none of these"
+        ),
+    )
+    users: int = Field(default=10, ge=1, le=100_000, description="concurrent simulated users (sessions)")
+    ramp: float = Field(default=1.0, ge=0, le=600, description="seconds to start all the users")
+    duration: float = Field(
+        default=30.0, gt=0, le=LOAD_MAX_DURATION, description="seconds the run lasts, ramp included"
+    )
+    think_time: Seconds | None = Field(
+        default=None, description="[min, max] seconds between steps (mobile default [1, 3], plain 0)"
+    )
+    pause: Seconds | None = Field(
+        default=None, description="[min, max] seconds between sessions (mobile default [2, 5], plain 0)"
+    )
+    p95_ms: float = Field(default=800.0, gt=0, description="p95 budget of every journey and overall (ms)")
+    p99_ms: float | None = Field(
+        default=None, gt=0, description="p99 budget of every journey and overall (ms)"
+    )
+    error_rate: float = Field(default=0.01, ge=0, le=1, description="share of failed requests allowed")
+    min_rps: float | None = Field(default=None, gt=0, description="achieved requests per second at least")
+    max_requests: int = Field(
+        default=100_000,
+        ge=1,
+        le=LOAD_MAX_REQUESTS,
+        description="hard cap: the run stops after this many requests",
+    )
+
+    @field_validator("journeys")
+    @classmethod
+    def _names(cls, journeys: dict[str, LoadJourney]) -> dict[str, LoadJourney]:
+        return check_id_names(journeys, "journey")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> LoadProfile:
+        for name, pair in (("think-time", self.think_time), ("pause", self.pause)):
+            if pair is not None and not 0 <= pair[0] <= pair[1] <= 60:
+                raise ValueError(f"{name} must be [min, max] seconds with 0 <= min <= max <= 60")
+        if self.ramp >= self.duration:
+            raise ValueError("ramp must be shorter than duration (the run lasts `duration`, ramp included)")
+        return self
+
+
+class LoadTable(Table):
+    """`[tool.launch-gate.load]`: load profiles run on Locust by `launch-gate load` (docs/load.md)."""
+
+    profiles: dict[str, LoadProfile] = Field(
+        default_factory=dict,
+        description="profile name → its journeys, users, duration and budgets; check `load.<name>`",
+    )
+    in_gate: bool = Field(
+        default=False,
+        description="also run the profiles in `launch-gate check` and under pytest (they take their duration)",
+    )
+    allow_production: bool = Field(
+        default=False, description="run against an environment named production (journeys create data)"
+    )
+    mode: Literal["local", "processes", "master"] = Field(
+        default="local",
+        description=(
+            "`local`: one Locust process; `processes`: a master and `processes` workers on this machine; "
+            "`master`: wait for `expect-workers` workers started elsewhere with `launch-gate load --worker`"
+        ),
+    )
+    processes: int = Field(default=2, ge=1, le=256, description="workers in `processes` mode")
+    expect_workers: int = Field(default=1, ge=1, le=10_000, description="workers the master waits for")
+    master_bind: str = Field(
+        default="127.0.0.1:5557",
+        description="HOST:PORT the master listens on for workers (`*:5557`: every interface)",
+    )
+    connect_within: float = Field(
+        default=60.0, gt=0, le=3600, description="seconds the master waits for its workers before giving up"
+    )
+    output_dir: str = Field(
+        default="launch-gate-load",
+        description="where Locust's CSV and HTML reports and the chart are written",
+    )
+    from_k6: str | None = Field(default=None, description="judge this k6 summary JSON instead of running")
+    from_locust: str | None = Field(
+        default=None, description="judge this Locust `*_stats.csv` instead of running"
+    )
+
+    @field_validator("profiles")
+    @classmethod
+    def _names(cls, profiles: dict[str, LoadProfile]) -> dict[str, LoadProfile]:
+        return check_id_names(profiles, "load profile")
+
+    @field_validator("master_bind")
+    @classmethod
+    def _bind(cls, value: str) -> str:
+        if not _host_port(value):
+            raise ValueError(
+                "must be HOST:PORT with a port from 1 to 65535, such as 127.0.0.1:5557 or *:5557"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LoadTable:
+        if self.from_k6 and self.from_locust:
+            raise ValueError("give from-k6 or from-locust, not both")
+        return self
+
+
 TABLES: dict[str, type[Table]] = {
     "env": EnvTable,
     "secrets": SecretsTable,
@@ -1025,4 +1181,5 @@ TABLES: dict[str, type[Table]] = {
     "handover": HandoverTable,
     "history": HistoryTable,
     "watch": WatchTable,
+    "load": LoadTable,
 }

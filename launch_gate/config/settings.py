@@ -46,6 +46,7 @@ from launch_gate.config.schema import (
     HealthTable,
     HistoryTable,
     LatencyTable,
+    LoadTable,
     MigrationsTable,
     NetTable,
     PrePushTable,
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     handover: HandoverTable = Field(default_factory=HandoverTable)
     history: HistoryTable = Field(default_factory=HistoryTable)
     watch: WatchTable = Field(default_factory=WatchTable)
+    load: LoadTable = Field(default_factory=LoadTable)
 
     _provenance: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default_factory=Path.cwd)

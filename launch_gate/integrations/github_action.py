@@ -4,9 +4,10 @@ from `with:`) into a `launch-gate check` run, and tells the Action how to instal
 `run` (the default) validates every input, runs the command with the interpreter running this script, and adds
 the `report-path` output; the command itself writes the annotations, the job summary and the `result` and
 `exit-code` outputs. With `history-summary: true` the run is recorded (`--history`) and the history's last
-24 h (`launch-gate dashboard --markdown -`) are appended to the job summary. `prepare` validates `version` and says what to install and the cache key of the virtual
-environment. An input that cannot be used is one `::error` line naming it, the `config-error` result and exit 4,
-before anything runs; an input's value is never echoed (it may be anything, a secret included).
+24 h (`launch-gate dashboard --markdown -`) are appended to the job summary. `prepare` validates `version`
+and says what to install and the cache key of the virtual environment. An input that cannot be used is one
+`::error` line naming it, the `config-error` result and exit 4, before anything runs; an input's value is never
+echoed (it may be anything, a secret included).
 
 Standard library only, and it speaks to launch-gate only through its command line: the Action runs this file
 from its own checkout, against whichever launch-gate `version` installed, and `prepare` runs before any.
