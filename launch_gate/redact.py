@@ -7,13 +7,17 @@ text through `scrub` (which knows the shapes of common secrets) before writing i
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets as secrets_module
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import cache, lru_cache
+from html.entities import html5
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -21,6 +25,7 @@ from launch_gate.results import CheckResult, Finding
 
 MIN_SECRET_LENGTH = 6
 WINDOW = 6  # no run of this many characters of a known secret may reach any output
+LONG_SECRET = 256  # longer values (a private key) are looked for in their usual forms, not any mixture
 _SENSITIVE_NAME = re.compile(
     r"(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|AUTH|DSN|DATABASE_URL|_URL$|_URI$|COOKIE|SALT)",
     re.IGNORECASE,
@@ -51,7 +56,13 @@ _SHAPES = [
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
 ]
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@", re.I)
+# Linear on any text: a scheme is tried only where a run of scheme characters starts (the lookbehind), and the
+# run is taken whole (possessive), so a long word is read once, not once per letter.
+_USERINFO = re.compile(
+    r"(?<![a-z0-9+.-])(?P<lead>[0-9+.-]*+)(?P<scheme>[a-z][a-z0-9+.-]*+://)"
+    r"(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@",
+    re.I,
+)
 _ASSIGNMENT = re.compile(
     r"(?P<key>(?:password|passwd|secret|token|api[_-]?key|authorization)\s*[:=]\s*)(?P<value>[^\s,;'\"]{4,})",
     re.IGNORECASE,
@@ -97,7 +108,7 @@ def scrub(text: str) -> str:
     """Replace anything shaped like a common secret with a fingerprint."""
     for shape in _SHAPES:
         text = shape.sub(lambda m: f"[redacted {fingerprint(m.group(0))}]", text)
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:[redacted]@", text)
+    text = _USERINFO.sub(lambda m: f"{m['lead']}{m['scheme']}{m['user']}:[redacted]@", text)
     return _ASSIGNMENT.sub(lambda m: f"{m['key']}[redacted]", text)
 
 
@@ -129,6 +140,104 @@ def environ_secrets(environ: Mapping[str, str], declared: Iterable[str] = ()) ->
     return {v for n, v in environ.items() if n in wanted or inferred_secret(n, v)}
 
 
+# --- a value in the encodings a server or a client may give it ---
+
+
+def _hex(digits: str) -> str:
+    """Hex digits in either case, as a pattern: `2B` matches `2b` too."""
+    return "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in digits.upper())
+
+
+@cache
+def _html_names() -> dict[str, tuple[str, ...]]:
+    names: dict[str, list[str]] = {}
+    for name, char in html5.items():
+        if name.endswith(";") and len(char) == 1:
+            names.setdefault(char, []).append(name)
+    return {char: tuple(found) for char, found in names.items()}
+
+
+def _char_forms(char: str, fold: bool) -> str:
+    """One character of a value as a pattern: as is, URL-encoded (`%XX` per UTF-8 byte, `+` for a space),
+    JSON-escaped (`\\uXXXX` per UTF-16 unit, or its short escape) or an HTML entity (`&#43;`, `&#x2b;`,
+    `&plus;`); letters in either case when `fold`."""
+    literal = {char, char.lower(), char.upper()} if fold else {char}
+    forms = {re.escape(c) for c in literal if len(c) == 1}
+    forms.add("".join("%" + _hex(f"{b:02X}") for b in char.encode("utf-8", "surrogatepass")))
+    if char == " ":
+        forms.add(r"\+")
+    units = char.encode("utf-16-be", "surrogatepass")
+    forms.add("".join(r"\\u" + _hex(units[i : i + 2].hex()) for i in range(0, len(units), 2)))
+    short = {'"': '"', "\\": "\\", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+    if char in short:
+        forms.add(re.escape("\\" + short[char]))
+    forms.add(f"&#[xX]0*{_hex(f'{ord(char):X}')};")
+    forms.add(f"&#0*{ord(char)};")
+    forms.update(re.escape("&" + name) for name in _html_names().get(char, ()))
+    return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")"
+
+
+def _any_escape(text: str, fold: bool = False) -> str:
+    return "".join(_char_forms(c, fold) for c in text)
+
+
+def base64_forms(value: str) -> list[str]:
+    """The part of value's base64 that does not depend on what comes before or after it, at each of the three
+    byte alignments it may have inside a longer encoded text (`Basic base64(email:password)`), standard and
+    URL-safe; only parts of 8 characters or more."""
+    raw = value.encode("utf-8", "surrogatepass")
+    found: list[str] = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode().rstrip("=")
+        start = -(-8 * offset // 6)
+        # in the middle of a text; and at its end (a password ends `email:password`), where the last
+        # characters depend on the value alone
+        for window in (encoded[start : (8 * (offset + len(raw))) // 6], encoded[start:]):
+            for text in (window, window.replace("+", "-").replace("/", "_")):
+                if len(text) >= 8 and text not in found:
+                    found.append(text)
+    return found
+
+
+def _escaped_all(value: str, upper: bool) -> str:
+    """Every character but ASCII letters and digits as `\\uXXXX` (as .NET's encoder writes `+`, `@`...)."""
+
+    def one(char: str) -> str:
+        units = char.encode("utf-16-be", "surrogatepass").hex()
+        units = units.upper() if upper else units
+        return "".join(f"\\u{units[i : i + 4]}" for i in range(0, len(units), 4))
+
+    return "".join(c if c.isascii() and c.isalnum() else one(c) for c in value)
+
+
+@lru_cache(maxsize=4096)
+def escaped_pattern(value: str, fold: bool = False) -> re.Pattern[str]:
+    """`value` as written or in any mixture of URL, JSON and HTML escapes (no base64)."""
+    return re.compile(_any_escape(value, fold))
+
+
+@lru_cache(maxsize=4096)
+def encoded_pattern(value: str, fold: bool = False) -> re.Pattern[str]:
+    """`value` in any mixture of the escapes a server may write around it: as written, URL-encoded (upper- or
+    lower-case hex, `+` for a space), JSON-escaped (`\\uXXXX` for any character, either case), HTML entities;
+    and its base64 (alone or inside `base64(email:password)`), itself in any of those escapes. `fold`: letters
+    in either case (an email address)."""
+    longest = sorted(base64_forms(value), key=len, reverse=True)  # a whole base64 tail, not a part of it
+    forms = [_any_escape(value, fold), *(_any_escape(b) for b in longest)]
+    return re.compile("|".join(forms))
+
+
+def encoded_forms(value: str) -> set[str]:
+    """The usual encoded forms of `value`, each as one text: URL-encoded (`%2B` and `+`, either case),
+    JSON-escaped (ASCII-only, and with every character but letters and digits as `\\uXXXX`), base64 parts."""
+    forms = {quote(value, safe=""), quote_plus(value), quote(value), quote(value, safe="@")}
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), f) for f in forms}
+    escaped = json.dumps(value)[1:-1]
+    forms |= {escaped, escaped.replace("/", "\\/"), json.dumps(value, ensure_ascii=False)[1:-1]}
+    forms |= {_escaped_all(value, upper) for upper in (False, True)}
+    return {f for f in forms | set(base64_forms(value)) if f != value}
+
+
 def _secret_parts(value: str) -> list[str]:
     """The parts of a value whose every piece is secret. In a URL that is what follows the host (credentials,
     a webhook's path, a query's token), not the scheme and host, which every report names anyway."""
@@ -152,9 +261,12 @@ VOCABULARY = (
 
 
 def _windows(secrets: Iterable[str], vocabulary: Iterable[str]) -> frozenset[str]:
+    """Every window of every secret part, as written and in its usual encodings, but the public words'."""
     words = {*VOCABULARY, *vocabulary}
     public = _windows_of({*words, *(quote(w, safe="") for w in words), *(quote_plus(w) for w in words)})
-    return frozenset(_windows_of(part for secret in secrets for part in _secret_parts(secret)) - public)
+    parts = {part for secret in secrets for part in _secret_parts(secret)}
+    forms = {form for part in parts for form in encoded_forms(part)}
+    return frozenset(_windows_of(parts | forms) - public)
 
 
 def _covered(text: str, windows: frozenset[str]) -> list[tuple[int, int]]:
@@ -202,8 +314,7 @@ class Redactor:
         """`text` with every known secret and every piece of one replaced, then secret-shaped text scrubbed.
         (`fragments` is accepted for callers of the older interface; pieces are always removed.)"""
         for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, marker(secret))
+            text = self._whole(secret, text)
         for _ in range(3):  # a marker can, in theory, complete a window of a secret made of marker characters
             spans = _covered(text, self._windows)
             if not spans:
@@ -213,6 +324,17 @@ class Redactor:
             while spans := _covered(text, self._windows):  # the last resort: no marker, no exception
                 text = _cut(text, spans, "")
         return scrub(text)
+
+    @staticmethod
+    def _whole(secret: str, text: str) -> str:
+        """`text` with `secret` replaced wherever it is whole: as written or in any mixture of the encodings a
+        server writes (`encoded_pattern`); a very long value, in its usual encoded forms."""
+        mark = marker(secret)
+        if len(secret) <= LONG_SECRET:
+            return encoded_pattern(secret).sub(lambda _: mark, text)
+        for form in sorted({secret, *encoded_forms(secret)}, key=len, reverse=True):
+            text = text.replace(form, mark)
+        return text
 
     def finding(self, finding: Finding) -> Finding:
         file = self.text(finding.file) if finding.file is not None else None

@@ -11,6 +11,16 @@ from launch_gate.demo.serve import http_server, tls_server
 __all__ = ["DnsServer", "ImapServer", "Zone", "http_server", "tls_server"]
 
 
+async def read_body(receive):
+    """The whole request body an ASGI app receives, however many messages it comes in."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 class ImapServer:
     """A small IMAP4rev1 server (LOGIN, EXAMINE/SELECT, UID SEARCH TO, UID FETCH BODY.PEEK[], LOGOUT) over
     TLS on loopback, serving the messages `source()` returns as (recipients, raw) pairs: enough for imaplib."""

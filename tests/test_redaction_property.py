@@ -20,7 +20,7 @@ from launch_gate.pytest_plugin.gate import explain
 from launch_gate.redact import VOCABULARY, WINDOW, Redactor
 from launch_gate.report import github, json_report, markdown, sarif, terminal
 from launch_gate.results import CheckResult, Finding, GateReport, Outcome, Phase
-from tests.servers import http_server
+from tests.servers import http_server, read_body
 
 # Any alphabet: letters and digits of every script, punctuation, symbols, spaces; no control characters
 # (those never survive as text in a report) and no surrogates (not text at all).
@@ -129,12 +129,7 @@ class EchoApp:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         data = json.loads(body or b"{}")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         if scope["path"] == "/login":

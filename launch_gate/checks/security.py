@@ -7,21 +7,22 @@ they made however it ends, and is skipped against production unless `[smoke] all
 from __future__ import annotations
 
 import asyncio
-import base64
 import bisect
 import json
 import re
+import secrets as secrets_module
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote, quote_plus, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from launch_gate.checks import Context, check
 from launch_gate.config import Settings
 from launch_gate.errors import ConfigError, CouldNotVerify
+from launch_gate.redact import encoded_pattern, escaped_pattern
 from launch_gate.results import Finding, Outcome, Phase, Verdict
 from launch_gate.rules.words import count
 
@@ -149,7 +150,7 @@ def _attempts(table: OwnershipTable, a: Session, b: Session) -> list[Attempt]:
     made: list[Attempt] = []
     for request in sorted(table.requests, key=lambda r: r.writes):
         try:
-            path = a.values.render(request.path)
+            path = a.values.render_url(request.path)
         except Missing as missing:
             raise ConfigError(
                 f"`[security.ownership]` request {request.label!r} uses {{{missing.args[0]}}}, which flow "
@@ -170,7 +171,7 @@ def _neighbours(request: OwnershipRequest, a: Session, b: Session) -> Iterator[A
             other = int(value) + step
             if other < 0 or str(other) == b.values.captured.get(name):  # B's own record is B's to read
                 continue
-            path = a.values.render(request.path.replace(f"{{{name}}}", str(other)))
+            path = a.values.render_url(request.path.replace(f"{{{name}}}", str(other)))
             for as_b in (False, True):
                 yield Attempt(request, as_b, path, f"{{{name}}}{step:+d}")
 
@@ -193,6 +194,20 @@ def _b_headers(request: OwnershipRequest, b: Session, flow: str) -> dict[str, st
         ) from None
 
 
+_LOGIN_PAGE = re.compile(
+    r"(?i)(?:^|[/_-])(?:log-?in|sign-?in|sign_in|logon|auth|sso|session/new)(?:$|[/._-])"
+)
+
+
+def _to_login(response: httpx.Response) -> bool:
+    """A redirect to a login page (`302 Location: /login?next=...`): how server-rendered apps deny a visitor
+    who is not logged in, or not allowed; a denial, whatever `deny` lists."""
+    location = response.headers.get("location")
+    if not response.is_redirect or not location:
+        return False
+    return bool(_LOGIN_PAGE.search(urlsplit(urljoin(str(response.url), location)).path))
+
+
 def _has_data(body: str) -> bool:
     return body.strip() not in _EMPTY
 
@@ -202,8 +217,15 @@ def _judge(attempt: Attempt, response: httpx.Response, table: OwnershipTable, ma
     status = response.status_code
     deny = attempt.request.deny or table.deny
     head = f"{attempt.who}: {attempt.shown} answered {status}"
-    if status in deny:
+    if status in deny or _to_login(response):
         return None
+    if 300 <= status < 400:
+        where = urlsplit(urljoin(str(response.url), response.headers.get("location", ""))).path or "nowhere"
+        return (
+            f"{head} (a redirect to {where}), which is not a denial ({_statuses(deny)}) nor a login page; if "
+            f"that is how this route denies, add {status} to `deny` ([security.ownership] deny, or the "
+            "request's own)"
+        )
     if not 200 <= status < 300:
         return f"{head} (expected a denial: {_statuses(deny)})"
     if attempt.request.writes:
@@ -227,7 +249,9 @@ class Marks:
 
     @staticmethod
     def holds(body: str, marks: tuple[str, ...]) -> bool:
-        return any(m in body or json.dumps(m)[1:-1] in body for m in marks)
+        """Whether the body holds one of `marks` in any form a server writes it (`encoded_pattern`: as
+        written, URL-encoded, JSON `\\uXXXX` escapes, HTML entities, base64; an address in any case)."""
+        return any(encoded_pattern(m, "@" in m).search(body) for m in marks)
 
 
 def _marks(table: OwnershipTable, a: Session, b: Session) -> Marks:
@@ -440,7 +464,13 @@ def _throttled(response: httpx.Response, table: RateLimitsTable) -> str:
     """What in this answer is a throttle ("429", "Retry-After"), or "" for an accepted request."""
     if response.status_code in table.throttled:
         return str(response.status_code)
-    return next((h for h in table.throttle_headers if h in response.headers), "")
+    header = next((h for h in table.throttle_headers if h in response.headers), "")
+    if header:
+        return header
+    body = table.throttled_body
+    if body and body.lower() in response.text[:65536].lower():
+        return f"{response.status_code} saying {body!r}"
+    return ""
 
 
 async def _burst(
@@ -454,9 +484,9 @@ async def _burst(
     table = ctx.settings.security.rate_limits
     shown = _shown(route.method, route.path)
     url = (
-        (ctx.settings.target or "").rstrip("/") + values.render(route.path)
+        (ctx.settings.target or "").rstrip("/") + values.render_url(route.path)
         if route.path.startswith("/")
-        else values.render(route.path)
+        else values.render_url(route.path)
     )
     headers = {k: values.render(v) for k, v in route.headers.items()}
     statuses: Counter[int] = Counter()
@@ -504,7 +534,10 @@ def _answers(statuses: Counter[int]) -> str:
 
 def _rate_limits_timeout(settings: Settings) -> float:
     table = settings.security.rate_limits
-    return max(settings.timeout, len(table.routes) * (table.within + 2 * settings.net.probe_timeout) + 10)
+    flow = settings.smoke.flows.get(table.flow or "")
+    steps = (len(flow.steps) + len(flow.cleanup)) * settings.net.probe_timeout if flow else 0
+    bursts = len(table.routes) * (table.within + 2 * settings.net.probe_timeout)
+    return max(settings.timeout, bursts + steps + 10)
 
 
 @check(
@@ -513,18 +546,21 @@ def _rate_limits_timeout(settings: Settings) -> float:
     "login, password reset, OTP, invite and upload routes throttle a burst",
     needs_target="to check rate limits",
     timeout=_rate_limits_timeout,
+    stage=2,  # after the flows and the ownership check: a burst may lock out their logins
     fails_when=(
         "a route of `[security.rate-limits] routes` (e.g. a login with a wrong password for the run's "
         "throwaway address) accepts a whole burst (`burst` requests over `within` seconds; default 30 in "
-        "10 s, never more than 100) without one answer in `throttled` (default 429) or carrying one of "
-        "`throttle-headers` (default Retry-After). Requests go one after another and stop at the first "
-        "throttle. No answer, a redirect of the route to another host or scheme (the app never judged it), "
-        "or answers too slow to fit the burst is *could not verify*. Skipped against "
-        "production unless `[smoke] allow-production`"
+        "10 s; more than 100 is a configuration error) without one answer in `throttled` (default 429), "
+        "carrying one of `throttle-headers` (default Retry-After), or whose body holds `throttled-body`; or "
+        "the cleanup of `flow` (the user the bursts aim at) fails. Runs after the other post checks (stage "
+        "2), one request after another, stopping at the first throttle. No answer, a redirect of the route "
+        "to another host or scheme (the app never judged it), answers too slow to fit the burst, or a step "
+        "of `flow` that goes wrong is *could not verify*. Skipped against production unless `[smoke] "
+        "allow-production`"
     ),
 )
 async def check_rate_limits(ctx: Context) -> Verdict:
-    from launch_gate.flows.runner import Values, new_session_identity, production_guard
+    from launch_gate.flows.runner import StepFailed, production_guard
     from launch_gate.net import http_client
 
     table = ctx.settings.security.rate_limits
@@ -533,16 +569,39 @@ async def check_rate_limits(ctx: Context) -> Verdict:
     guard = production_guard(ctx.settings)
     if guard is not None:
         return Verdict.of(Outcome.SKIP, guard)
-    values = Values(new_session_identity(ctx), ctx.environ, ctx.secrets)
-    bursts = []
-    async with http_client(ctx.settings) as http:
-        for name, route in table.routes.items():
-            bursts.append(await _burst(ctx, http, values, name, route))
-            http.cookies.clear()
-    return _rate_limits_verdict(bursts, table)
+    if table.flow is not None and table.flow not in ctx.settings.smoke.flows:
+        known = ", ".join(ctx.settings.smoke.flows) or "none"
+        raise ConfigError(
+            f"`[security.rate-limits] flow` names {table.flow!r}, which is not a flow in [smoke.flows] (known: "
+            f"{known}); name the flow that signs up the user the bursts aim at"
+        )
+    left: list[str] = []
+    bursts: list[Burst] = []
+    try:
+        async with _burst_values(ctx, table.flow, left) as values, http_client(ctx.settings) as http:
+            for name, route in table.routes.items():
+                bursts.append(await _burst(ctx, http, values, name, route))
+                http.cookies.clear()
+    except StepFailed as failed:
+        return Verdict.of(Outcome.ERROR, f"could not verify: {failed.text}", [Finding(p) for p in left])
+    return _rate_limits_verdict(bursts, table, left)
 
 
-def _rate_limits_verdict(bursts: list[Burst], table: RateLimitsTable) -> Verdict:
+@asynccontextmanager
+async def _burst_values(ctx: Context, flow: str | None, left: list[str]) -> AsyncIterator[Values]:
+    """The values the bursts fill in: a new throwaway address (never signed up), or with `flow`, the user
+    that flow's steps made, whose cleanup runs after the bursts however they end (what it could not do goes
+    to `left`)."""
+    from launch_gate.flows.runner import Values, flow_session, new_session_identity
+
+    if flow is None:
+        yield Values(new_session_identity(ctx), ctx.environ, ctx.secrets)
+        return
+    async with flow_session(flow, ctx, problems=left, who="the rate-limit user") as session:
+        yield session.values
+
+
+def _rate_limits_verdict(bursts: list[Burst], table: RateLimitsTable, left: list[str]) -> Verdict:
     metrics: dict[str, object] = {
         "routes": [b.metrics() for b in bursts],
         "requests": sum(b.sent for b in bursts),
@@ -551,13 +610,16 @@ def _rate_limits_verdict(bursts: list[Burst], table: RateLimitsTable) -> Verdict
     errors = [b for b in bursts if b.error is not None]
     throttles = " or ".join([*map(str, table.throttled), *table.throttle_headers])
     findings = [Finding(f"{b.name} ({b.shown}): {b.error or b.summary}") for b in bursts]
+    findings += [Finding(p) for p in left]
+    throttles += f" or a body saying {table.throttled_body!r}" if table.throttled_body else ""
     if unthrottled:
         b = unthrottled[0]
         return Verdict.of(
             Outcome.FAIL,
             f"{b.name} ({b.shown}) accepted all {b.sent} requests in {table.within:g} s without a "
             f"{throttles} (answers: {_answers(b.statuses)}): anyone can guess passwords or send mail at no "
-            "cost; throttle it per account and per client",
+            "cost; throttle it per account and per client (if it does throttle, with another status or a body "
+            'such as {"error": "too many attempts"}, say so in `throttled` or `throttled-body`)',
             findings,
             metrics,
         )
@@ -565,6 +627,14 @@ def _rate_limits_verdict(bursts: list[Burst], table: RateLimitsTable) -> Verdict
         b = errors[0]
         return Verdict.of(
             Outcome.ERROR, f"could not verify {b.name} ({b.shown}): {b.error}", findings, metrics
+        )
+    if left:
+        return Verdict.of(
+            Outcome.FAIL,
+            f"every route throttled, but cleanup did not: {left[0]} (data may be left behind; a burst may "
+            "have locked the account: let the cleanup use the session the steps captured)",
+            findings,
+            metrics,
         )
     each = "; ".join(
         f"{b.name} after {b.accepted} accepted ({b.throttle} at {b.throttled_s or 0:.1f} s)" for b in bursts
@@ -582,24 +652,23 @@ MIN_SECRET = 10  # shorter values, or values of one kind of character ("anonymou
 
 @dataclass(frozen=True)
 class Needle:
-    """One form of one of the run's values to look for in the log: what kind it is and how it is encoded."""
+    """One of the run's secret values to look for in the log, in any of the forms a server writes it."""
 
     kind: str
-    encoding: str
+    value: int  # which of the run's values it is
     text: str
-    value: int  # which of the run's values it is a form of
+    pattern: re.Pattern[str]  # `launch_gate.redact.encoded_pattern`: as written, URL, JSON, HTML, base64
 
 
 KINDS = (  # the worst first: a report names the worst kind it found
     "the throwaway user's password",
     "a token, cookie or other secret the run was handed",
-    "the throwaway user's email address",
 )
 
 
 def _kind(value: str, public: set[str]) -> str | None:
-    if value in public and "@" in value:
-        return KINDS[2]
+    if value in public:
+        return None  # an address: the gate's own requests carry it (`?owner=`), so it is no leak (see Trace)
     if _THROWAWAY_PASSWORD.match(value):
         return KINDS[0]
     if len(value) >= MIN_SECRET and sum(1 for c in _CLASSES if c.search(value)) >= 2:
@@ -607,58 +676,68 @@ def _kind(value: str, public: set[str]) -> str | None:
     return None
 
 
-def _base64_windows(value: str) -> Iterator[str]:
-    """The part of value's base64 that does not depend on what comes before or after it, at each of the three
-    byte alignments it may have inside a longer encoded text (`Basic base64(email:password)`)."""
-    raw = value.encode()
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + raw).decode().rstrip("=")
-        window = encoded[-(-8 * offset // 6) : (8 * (offset + len(raw))) // 6]
-        for text in (window, window.replace("+", "-").replace("/", "_")):
-            if len(text) >= 8:
-                yield text
-
-
-def encodings(value: str) -> Iterator[tuple[str, str]]:
-    """(encoding, text) for each common form `value` may take in a log: as written, URL-encoded, base64,
-    JSON-escaped."""
-    yield "as written", value
-    for text in (quote(value, safe=""), quote_plus(value), quote(value, safe="@")):
-        yield "URL-encoded", text
-        yield "URL-encoded", re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), text)
-    for text in _base64_windows(value):
-        yield "base64", text
-    escaped = json.dumps(value)[1:-1]
-    yield "JSON-escaped", escaped
-    yield "JSON-escaped", escaped.replace("/", "\\/")
+def encoding_of(found: str, value: str) -> str:
+    """How the log wrote `value` (`found` is what matched): as written, URL-encoded, JSON-escaped, as HTML
+    entities, or base64 (of it, or of a text holding it such as `email:password`)."""
+    if found == value or found.lower() == value.lower():
+        return "as written"
+    if escaped_pattern(value, "@" in value).fullmatch(found) is None:
+        return "base64"
+    if found.count("\\") > value.count("\\"):
+        return "JSON-escaped"
+    if found.count("&") > value.count("&") and found.count(";") > value.count(";"):
+        return "HTML entities"
+    return "URL-encoded"
 
 
 def needles(secrets: set[str], public: set[str]) -> list[Needle]:
-    """Every form of every value the run made or was handed (`secrets`, and the addresses in `public`) that
-    the app's log must never hold."""
-    found: dict[str, Needle] = {}
-    for number, value in enumerate(sorted({*secrets, *public})):
+    """Every secret value the run made or was handed (`secrets`; the addresses in `public` are not secrets)
+    that the app's log must never hold, in any form."""
+    found = []
+    for number, value in enumerate(sorted(secrets)):
         kind = _kind(value, public)
-        if kind is None:
-            continue
-        for encoding, text in encodings(value):
-            found.setdefault(text, Needle(kind, encoding, text, number))
-    return list(found.values())
+        if kind is not None:
+            found.append(Needle(kind, number, value, encoded_pattern(value)))
+    return found
 
 
-def find(log: str, wanted: list[Needle]) -> list[tuple[int, Needle]]:
-    """(line number, needle) for each line holding a needle; email addresses are found in any letter case."""
+def find(log: str, wanted: list[Needle]) -> list[tuple[int, Needle, str]]:
+    """(line number, needle, encoding) for each line holding a needle."""
     starts = [0, *(m.end() for m in re.finditer("\n", log))]
-    folded = log.lower()
-    hits: dict[tuple[int, str], tuple[int, Needle]] = {}
+    hits: dict[tuple[int, str], tuple[int, Needle, str]] = {}
     for needle in wanted:
-        haystack, text = (folded, needle.text.lower()) if "email" in needle.kind else (log, needle.text)
-        at = haystack.find(text)
-        while at != -1 and len(hits) < 1000:
-            line = bisect.bisect_right(starts, at)
-            hits.setdefault((line, needle.kind), (line, needle))
-            at = haystack.find(text, at + len(text))
+        for match in needle.pattern.finditer(log):
+            line = bisect.bisect_right(starts, match.start())
+            hits.setdefault((line, needle.kind), (line, needle, encoding_of(match[0], needle.text)))
+            if len(hits) >= 1000:
+                break
     return sorted(hits.values(), key=lambda hit: (hit[0], hit[1].kind))
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What shows that a log holds this run's requests: the marker request the check sent just before
+    reading it (`GET /launch-gate/<marker>`), or one of the run's throwaway addresses in any encoding."""
+
+    marker: str
+    addresses: tuple[str, ...] = ()
+    where: str = "/launch-gate/{marker}"  # `[security.logs] marker-path`
+
+    @classmethod
+    def new(cls, addresses: set[str], where: str = "/launch-gate/{marker}") -> Trace:
+        return cls(f"lg-log-marker-{secrets_module.token_hex(8)}", tuple(sorted(addresses)), where)
+
+    @property
+    def path(self) -> str:
+        return self.where.replace("{marker}", self.marker)
+
+    def seen(self, log: str) -> str | None:
+        """What of this run the log holds, or None."""
+        if self.marker in log:
+            return "the marker request"
+        if any(encoded_pattern(a, True).search(log) for a in self.addresses):
+            return "a throwaway address of this run"
+        return None
 
 
 async def _read_command(argv: list[str], table: LogsTable) -> str:
@@ -743,16 +822,19 @@ def _logs_timeout(settings: Settings) -> float:
 @check(
     "security.logs",
     Phase.POST,
-    "the run's own secrets (password, tokens, email) never appear in the app's logs",
+    "the run's own secrets (password, tokens, cookies) never appear in the app's logs",
     needs_target="to read the app's logs after the flows",
     timeout=_logs_timeout,
-    stage=2,
+    stage=3,
     fails_when=(
-        "after the flows and the other security checks, the app's recent log (`[security.logs]`: a "
-        "`command` run without a shell, a `file`, or a `url`) holds a value only this run knew: a throwaway "
-        "user's password or email address, or a token or cookie the app handed it, as written, URL-encoded, "
-        "base64 or JSON-escaped (reported by line number and kind, never the value). A source that cannot be "
-        "read, an empty log, or a run that made no such value is *could not verify*"
+        "after the flows and the other security checks (rate-limit bursts included), the app's recent log "
+        "(`[security.logs]`: a `command` run without a shell, a `file`, or a `url`) holds a secret only this "
+        "run knew: a throwaway user's password, or a token, cookie or captured secret the app handed it, as "
+        "written, URL-encoded, JSON-escaped (any character as \\uXXXX), as HTML entities or base64 (also "
+        "inside `Basic base64(email:password)`); reported by line number and kind, never the value. The "
+        "throwaway email address is no leak (the gate's own URLs carry it). A source that cannot be read, an "
+        "empty log, a log without a trace of this run (the marker request the check sends, or a throwaway "
+        "address: a stale file, another app's log), or a run that made no such value is *could not verify*"
     ),
 )
 async def check_logs(ctx: Context) -> Verdict:
@@ -771,12 +853,40 @@ async def check_logs(ctx: Context) -> Verdict:
             "could not verify: this run made no throwaway user or token to look for; run it with the smoke "
             "flows (configure [smoke] flows, and do not --select security.logs alone)",
         )
-    await asyncio.sleep(table.wait)
+    trace = Trace.new({a for a in ctx.public if "@" in a}, table.marker_path)
     try:
+        await _send_marker(ctx, trace)
+        await asyncio.sleep(table.wait)
         log, source = await read_log(ctx, table)
     except CouldNotVerify as exc:
         return Verdict.of(Outcome.ERROR, f"could not verify: {exc}")
-    return judge_log(log, source, wanted)
+    return await asyncio.to_thread(judge_log, log, source, wanted, trace, _setting(table))
+
+
+async def _send_marker(ctx: Context, trace: Trace) -> None:
+    """One GET the app has never seen (`/launch-gate/lg-log-marker-<random>`, also in the User-Agent): its
+    line in the log shows the log is the app's, and current."""
+    import httpx
+
+    from launch_gate.net import http_client
+
+    try:
+        async with http_client(ctx.settings) as http:
+            await http.get(
+                (ctx.settings.target or "").rstrip("/") + trace.path,
+                headers={"User-Agent": f"launch-gate {trace.marker}"},
+                follow_redirects=False,
+            )
+    except httpx.HTTPError as exc:
+        raise CouldNotVerify(
+            f"the marker request GET {trace.path} (sent so the log can show it is this run's) got no answer "
+            f"({type(exc).__name__})"
+        ) from None
+
+
+def _setting(table: LogsTable) -> str:
+    key = "command" if table.command is not None else "file" if table.file is not None else "url"
+    return f"`[security.logs] {key}`"
 
 
 _REQUEST_LINE = re.compile(r"\b(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) +(/[^\s?\"'#]{0,80})")
@@ -786,39 +896,52 @@ def _route(line: str, wanted: list[Needle]) -> str:
     """` (POST /api/signup)` when the log line names the request it was written for (and the path holds
     none of the run's values), else nothing."""
     found = _REQUEST_LINE.search(line)
-    if found is None or any(n.text in found[0] or n.text.lower() in found[0].lower() for n in wanted):
+    if found is None or any(n.pattern.search(found[0]) for n in wanted):
         return ""
     return f" ({found[1]} {found[2]})"
 
 
-def judge_log(log: str, source: str, wanted: list[Needle]) -> Verdict:
-    """The verdict on a log: which lines hold which kind of the run's values (never the values)."""
+def judge_log(
+    log: str, source: str, wanted: list[Needle], trace: Trace, setting: str = "`[security.logs]`"
+) -> Verdict:
+    """The verdict on a log: which lines hold which kind of the run's secrets (never the values); could
+    not verify when the log holds no trace of this run (`trace`): a stale or another app's log proves
+    nothing."""
     lines = log.count("\n") + (not log.endswith("\n"))
     if not log.strip():
         return Verdict.of(Outcome.ERROR, f"could not verify: {source} is empty; is it the app's log?")
     hits = find(log, wanted)
     values = len({n.value for n in wanted})
-    metrics: dict[str, object] = {"lines": lines, "values": values, "forms": len(wanted), "leaks": len(hits)}
+    metrics: dict[str, object] = {"lines": lines, "values": values, "leaks": len(hits)}
     if hits:
         texts = log.split("\n")
-        where = {line: _route(texts[line - 1], wanted) for line, _ in hits}
-        findings = [
-            Finding(f"line {line}{where[line]}: {needle.kind} ({needle.encoding})") for line, needle in hits
-        ]
-        line, needle = min(hits, key=lambda hit: (KINDS.index(hit[1].kind), hit[0]))
+        where = {line: _route(texts[line - 1], wanted) for line, _, _ in hits}
+        findings = [Finding(f"line {line}{where[line]}: {needle.kind} ({how})") for line, needle, how in hits]
+        line, needle, how = min(hits, key=lambda hit: (KINDS.index(hit[1].kind), hit[0]))
         more = len(where) - 1
-        also = f" (and {count(more, 'more line')} hold this run's values)" if more else ""
+        also = f" (and {count(more, 'more line')} hold this run's secrets)" if more else ""
         return Verdict.of(
             Outcome.FAIL,
-            f"{source}, line {line}{where[line]}, holds {needle.kind} ({needle.encoding}){also}: whoever reads "
+            f"{source}, line {line}{where[line]}, holds {needle.kind} ({how}){also}: whoever reads "
             "the logs can use it; stop logging request bodies, headers and tokens",
             findings,
             metrics,
         )
+    seen = trace.seen(log)
+    if seen is None:
+        return Verdict.of(
+            Outcome.ERROR,
+            f"could not verify: {source} ({count(lines, 'line')}) holds no trace of this run: neither the "
+            f"marker request the gate sent (GET {trace.path}) nor a throwaway address of its flows, so it may "
+            f"be stale or another app's log; point {setting} at the app's live log (e.g. docker logs --since "
+            "10m app), aim `[security.logs] marker-path` at a route the log records, or raise `wait` if its "
+            "log pipeline lags",
+            metrics=metrics,
+        )
     return Verdict.of(
         Outcome.PASS,
-        f"none of this run's {count(values, 'value')} (passwords, tokens, email addresses: "
-        f"{count(len(wanted), 'form')} in all) is in {source} ({count(lines, 'line')} read)",
+        f"none of this run's {count(values, 'secret')} (passwords, tokens, cookies, in any encoding) is in "
+        f"{source} ({count(lines, 'line')} read, holding {seen})",
         metrics=metrics,
     )
 

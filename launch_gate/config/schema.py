@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+import idna
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
@@ -205,7 +206,10 @@ class MigrationsTable(Table):
     )
     sql_dirs: CommaList = Field(
         default_factory=lambda: list(MIGRATION_SQL_DIRS),
-        description="folders whose `.sql` files are migrations (Prisma, Flyway, dbmate, Supabase, ...)",
+        description=(
+            "folders whose `.sql` files are migrations (Prisma, Flyway, dbmate, Supabase, ...), found anywhere in "
+            "the repository (`/db/migrations`: only at the root; `*` globs)"
+        ),
     )
     paths: CommaList = Field(
         default_factory=list,
@@ -669,6 +673,10 @@ class RateLimitsTable(Table):
         default_factory=lambda: [429]
     )  # statuses that mean "throttled"
     throttle_headers: CommaList = Field(default_factory=lambda: ["Retry-After"])  # any one of them: throttled
+    throttled_body: str | None = Field(
+        default=None, min_length=3
+    )  # text in an answer's body that means throttled (any status, any case): "too many"
+    flow: str | None = None  # a [smoke.flows] flow whose user the bursts aim at; its cleanup runs after them
 
     @field_validator("routes")
     @classmethod
@@ -693,6 +701,9 @@ class LogsTable(Table):
     wait: float = Field(default=0.0, ge=0, le=300)  # seconds to wait first, for log pipelines that lag
     timeout: float = Field(default=30.0, gt=0, le=600)  # seconds the source may take
     max_bytes: int = Field(default=20_000_000, gt=0)  # read at most this much (the end of a file)
+    marker_path: str = Field(
+        default="/launch-gate/{marker}", pattern=r"^/\S*\{marker\}\S*$"
+    )  # where the marker request goes (a path the log records); {marker}: the run's unique text
 
     @model_validator(mode="after")
     def _one_source(self) -> LogsTable:
@@ -809,9 +820,15 @@ class RegistrationTable(Table):
     @field_validator("domain")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+\.?", value.strip()):
-            raise ValueError("must be a domain name such as example.com")
-        return value.strip().lower().rstrip(".") if value is not None else None
+        if value is None:
+            return None
+        try:  # an internationalized name (café.example, xn--caf-dma.example) is checked as its A-label
+            ascii_form = idna.encode(value.strip().rstrip("."), uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            ascii_form = ""
+        if not re.fullmatch(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+", ascii_form):
+            raise ValueError("must be a domain name such as example.com (or café.example)")
+        return value.strip().lower().rstrip(".")
 
 
 def _health_path(value: str) -> bool:

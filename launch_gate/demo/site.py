@@ -174,6 +174,7 @@ class Edge:
             return None
         if path.startswith("/api/") or path == "/health":
             return await self.api(send, method, path, headers, body, extra)
+        self.log_not_found(method, path)  # security.logs: an access log holds every request, 404s too
         page = b"<h1>Not found</h1>"
         if "stack-trace" in self.faults:
             page += (
@@ -306,6 +307,10 @@ class Edge:
             if path.startswith("/api/bookings/") and number.isdigit() and int(number) in self.bookings:
                 return 200, self.bookings[int(number)]  # the mistake: no check that it is the user's own
         return None
+
+    def log_not_found(self, method: str, path: str) -> None:
+        """A request no route serves, in the log as an access log writes it (the gate's marker request)."""
+        self.write_log(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {method} {path} 404")
 
     def write_log(self, line: str) -> None:
         if self.log_file is not None:

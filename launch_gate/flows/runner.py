@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
@@ -90,6 +90,28 @@ class Values:
 
         return _TEMPLATE.sub(one, text)
 
+    def render_url(self, text: str) -> str:
+        """A path or URL template filled in, each value encoded for where it stands: in the path as one
+        segment (`quote(safe="")`: a `+`, `/`, `?` or `#` in it stays data), after the template's `?` as a
+        query value (`quote_plus`). Values with no literal text before them (`{env.API}/x`, a captured
+        `{next}` path) are a URL or path themselves, and stay as they are."""
+        out: list[str] = []
+        where, last = "start", 0
+        for match in _TEMPLATE.finditer(text):
+            literal = text[last : match.start()] + (match[0][0] if match[0] in ("{{", "}}") else "")
+            out.append(literal)
+            if literal:
+                where = _url_part(where, literal)
+            last = match.end()
+            if match[0] in ("{{", "}}"):
+                continue
+            value = self.get(match[1])
+            out.append({"start": value, "path": quote(value, safe=""), "query": quote_plus(value)}.get(
+                where, quote(value, safe="")
+            ))  # fmt: skip
+        out.append(text[last:])
+        return "".join(out)
+
     def render_any(self, value: Any) -> Any:
         """A JSON body's values rendered; a string that is just "{name}" of a captured number stays a number."""
         if isinstance(value, str):
@@ -115,6 +137,17 @@ class Values:
             self.secrets.add(text)
 
 
+def _url_part(where: str, literal: str) -> str:
+    """Where in a URL the text after `literal` stands: the path, the query (after `?`) or the fragment."""
+    if where in ("start", "path"):
+        where = "path"
+        if "?" in literal:
+            where, literal = "query", literal.split("?", 1)[1]
+    if where == "query" and "#" in literal:
+        where = "fragment"
+    return where
+
+
 def _json_path(data: Any, path: str) -> Any:
     for part in [p for p in path.split(".") if p]:
         if isinstance(data, dict) and part in data:
@@ -128,7 +161,8 @@ def _json_path(data: Any, path: str) -> Any:
     return data
 
 
-def _capture_response(source: str, response: httpx.Response) -> object:
+def captured(source: str, response: httpx.Response) -> object:
+    """The value a capture source names in an answer (header:, cookie:, json:, body:)."""
     kind, _, name = source.partition(":")
     if kind == "header" and name in response.headers:
         return response.headers[name]
@@ -222,7 +256,7 @@ class FlowRun:
 
     async def request(self, step: FlowStep, entry: dict[str, object], cleanup: bool) -> None:
         assert step.path is not None
-        path = self.values.render(step.path)
+        path = self.values.render_url(step.path)
         headers = {k: self.values.render(v) for k, v in step.headers.items()}
         body: dict[str, Any] = {}
         if step.json_body is not None:
@@ -272,9 +306,7 @@ class FlowRun:
                 f"{what} is a logged-in response that is {cache}: a CDN may show one user's data to another; "
                 "send Cache-Control: private, no-store",
             )
-        self.captures(
-            step, partial(_capture_response, response=response), f"{what} answered without", cleanup
-        )
+        self.captures(step, partial(captured, response=response), f"{what} answered without", cleanup)
 
     async def email(self, step: FlowStep, entry: dict[str, object], cleanup: bool) -> None:
         assert step.email is not None

@@ -5,7 +5,6 @@ sockets are gevent's, so many sessions run at once on one thread."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,7 @@ import httpx
 from launch_gate.config.schema import FlowStep, SmokeTable
 from launch_gate.errors import ConfigError
 from launch_gate.flows.identity import new_identity
-from launch_gate.flows.runner import Missing, Values
+from launch_gate.flows.runner import Missing, Values, captured
 from launch_gate.net.addresses import ConnectTo
 from launch_gate.net.http import HttpOptions, client
 
@@ -48,38 +47,6 @@ def http_options(net: Mapping[str, Any], headers: Mapping[str, str]) -> HttpOpti
         headers=dict(headers),
         nameservers=tuple(net.get("nameservers", ())),
     )
-
-
-def _json_value(data: Any, path: str) -> object:
-    for part in [p for p in path.split(".") if p]:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            raise KeyError(path)
-    if isinstance(data, dict | list) or data is None:
-        raise KeyError(path)
-    return data
-
-
-def captured(source: str, response: httpx.Response) -> object:
-    """The value a capture source names in an answer (the smoke-flow sources a request step may use)."""
-    kind, _, name = source.partition(":")
-    if kind == "header" and name in response.headers:
-        return response.headers[name]
-    if kind == "cookie" and name in response.cookies:
-        return response.cookies[name]
-    if kind == "json":
-        try:
-            return _json_value(response.json(), name)
-        except ValueError:
-            raise KeyError(source) from None
-    if kind == "body":
-        found = re.search(name, response.text)
-        if found is not None:
-            return found.group(1) if found.groups() else found.group(0)
-    raise KeyError(source)
 
 
 @dataclass
@@ -144,7 +111,7 @@ class Journey:
     ) -> bool:
         assert step.path is not None
         try:
-            path = values.render(step.path)
+            path = values.render_url(step.path)
             headers = {k: values.render(v) for k, v in step.headers.items()}
             body: dict[str, Any] = {}
             if step.json_body is not None:

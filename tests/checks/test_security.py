@@ -8,7 +8,7 @@ import json
 import re
 import sys
 import time
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from launch_gate import demo
 from launch_gate.checks import all_checks
-from launch_gate.checks.security import encodings, find, judge_log, needles
+from launch_gate.checks.security import Trace, find, judge_log, needles
 from launch_gate.config import load_settings
 from launch_gate.errors import ConfigError
 from launch_gate.runner import Planned, build_plan, make_context, run_one, run_plan
@@ -104,9 +104,10 @@ def test_a_password_in_the_log_is_named_by_line_and_kind_never_by_value():
     assert "holds the throwaway user's password (as written)" in result.message
     line = int(re.search(r"line (\d+)", result.message)[1])
     assert '"password": "Lg-' in lines[line - 1]  # the line it names is the line that holds it
-    assert f"line {line} (POST /api/signup): the throwaway user's email address (as written)" in {
+    assert f"line {line} (POST /api/signup): the throwaway user's password (as written)" in {
         f.message for f in result.findings
     }
+    assert not any("address" in f.message for f in result.findings)  # an address is no secret
 
 
 @pytest.mark.parametrize("fault", ["signup-500", "api-down", "idor-booking"])
@@ -348,13 +349,32 @@ def test_an_unreachable_rate_limited_route_is_could_not_verify(project):
 # --- log sources: each could-not-verify path -----------------------------------------------------------
 
 
-def logs_result(project, table, secrets=(PASSWORD, TOKEN), files=None, public=(EMAIL,)):
-    root = project({"launch-gate.toml": STAGING + "[security.logs]\n" + table, **(files or {})})
-    loaded = load_settings(cwd=root, environ={})
-    ctx = make_context(loaded, {})
-    ctx.secrets.update(secrets)  # what the run's flows made and were handed
-    ctx.public.update(public)
-    [result] = run_plan(build_plan(loaded, "post", ["security.logs"]), ctx).results
+class AccessLog:
+    """An app that answers 404 to everything and writes each request to `log` as an access log does."""
+
+    def __init__(self, log=None):
+        self.log, self.seen = log, []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        self.seen.append((scope["method"], scope["path"]))
+        if self.log is not None:
+            with open(self.log, "a") as log:
+                log.write(f"{scope['method']} {scope['path']} 404\n")
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"not found"})
+
+
+def logs_result(project, table, secrets=(PASSWORD, TOKEN), files=None, public=(EMAIL,), app=None):
+    with http_server(app or AccessLog()) as port:
+        staging = STAGING.replace("127.0.0.1:9/", f"127.0.0.1:{port}/")
+        root = project({"launch-gate.toml": staging + "[security.logs]\n" + table, **(files or {})})
+        loaded = load_settings(cwd=root, environ={})
+        ctx = make_context(loaded, {})
+        ctx.secrets.update(secrets)  # what the run's flows made and were handed
+        ctx.public.update(public)
+        [result] = run_plan(build_plan(loaded, "post", ["security.logs"]), ctx).results
     return result
 
 
@@ -385,6 +405,45 @@ def test_a_log_url_that_answers_an_error_is_could_not_verify(project):
     assert result.message == "could not verify: the log URL answered 500"
 
 
+def test_the_marker_request_reaches_the_app_before_the_log_is_read(project, tmp_path):
+    app = AccessLog(tmp_path / "app.log")
+    result = logs_result(project, 'file = "app.log"', app=app)
+    [(method, path)] = app.seen
+    assert method == "GET"
+    assert re.fullmatch(r"/launch-gate/lg-log-marker-[0-9a-f]{16}", path)
+    assert result.outcome.value == "pass", result.message
+    assert "holding the marker request" in result.message
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        "GET / 200\nPOST /api/login 401\n",  # a log of an earlier run, or of another app
+        f"POST /api/signup email={EMAIL.replace('-abc', '-old')} 201\n",  # another run's address
+    ],
+)
+def test_a_log_without_a_trace_of_this_run_is_could_not_verify_naming_the_setting(project, stale):
+    result = logs_result(project, 'file = "app.log"', files={"app.log": stale})  # the app never writes it
+    assert result.outcome.value == "error"
+    assert "holds no trace of this run" in result.message
+    assert "`[security.logs] file`" in result.message
+    assert "marker-path" in result.message
+
+
+def test_the_runs_own_address_in_a_url_the_gate_sent_is_evidence_not_a_leak(project):
+    line = f"GET /api/messages?owner={quote(EMAIL, safe='')} 200 user={EMAIL}\n"
+    result = logs_result(project, 'file = "app.log"', files={"app.log": line})
+    assert result.outcome.value == "pass", result.message
+    assert "holding a throwaway address of this run" in result.message
+
+
+def test_a_marker_path_aims_the_marker_at_a_route_the_log_records(project, tmp_path):
+    app = AccessLog(tmp_path / "app.log")
+    logs_result(project, 'file = "app.log"\nmarker-path = "/api/health?lg={marker}"', app=app)
+    [(_, path)] = app.seen
+    assert path == "/api/health"
+
+
 def test_a_command_whose_output_holds_a_token_fails_naming_the_line(project):
     code = f"import sys; print('GET /health 200'); print('auth ok', file=sys.stderr); print('Bearer {TOKEN}')"
     result = logs_result(project, f"command = {python(code)}")
@@ -401,41 +460,55 @@ def test_a_run_that_made_no_values_cannot_judge_the_log(project):
 
 
 def test_a_clean_log_passes_and_says_how_much_it_read(project):
-    result = logs_result(project, 'file = "app.log"', files={"app.log": "GET / 200\nPOST /api/login 401\n"})
-    assert result.outcome.value == "pass"
-    assert "(2 lines read)" in result.message
+    log = f"GET / 200\nPOST /api/login 401 {EMAIL}\n"
+    result = logs_result(project, 'file = "app.log"', files={"app.log": log})
+    assert result.outcome.value == "pass", result.message
+    assert "(2 lines read, holding a throwaway address of this run)" in result.message
 
 
 # --- finding the run's values in a log, in their encodings ---------------------------------------------
 
-WANTED = needles({PASSWORD, TOKEN, "anonymous", "12345"}, {EMAIL})
+WANTED = needles({PASSWORD, TOKEN, "anonymous", "12345", EMAIL}, {EMAIL})
+BASIC = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
+TRACE = Trace("lg-log-marker-0123456789abcdef", (EMAIL,))
+
+
+def escaped_all(value, upper=False):
+    """Every character but letters and digits as \\uXXXX, as .NET's JSON encoder writes some of them."""
+    out = "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in value)
+    return re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m[1].upper(), out) if upper else out
 
 
 @pytest.mark.parametrize(
     ("line", "kind", "encoding"),
     [
         (f"login body=email={quote(EMAIL)}&password={quote(PASSWORD, safe='')}", "password", "URL-encoded"),
-        (f"Authorization: Basic {base64.b64encode(f'{EMAIL}:{PASSWORD}'.encode()).decode()}", "password", "base64"),
+        (f"login body=password={quote(PASSWORD, safe='').replace('%21', '%2a')}", "nothing", ""),  # not it
+        (f"Authorization: Basic {BASIC}", "password", "base64"),
+        (f"auth={quote(BASIC, safe='')}", "password", "base64"),  # base64, then URL-encoded
+        (json.dumps({"auth": BASIC}).replace("/", "\\/").replace("+", "\\u002B"), "password", "base64"),
         (json.dumps({"msg": json.dumps({"token": TOKEN})}), "handed", "as written"),
+        (f'{{"password": "{escaped_all(PASSWORD)}"}}', "password", "JSON-escaped"),
+        (f'{{"password": "{escaped_all(PASSWORD, upper=True)}"}}', "password", "JSON-escaped"),
+        ('{"p": "Lg\\u002DQ2hhbmdlLW1lLXBsZWFzZQ-9a\\u0021"}', "password", "JSON-escaped"),  # only some
+        ("<td>Lg&#45;Q2hhbmdlLW1lLXBsZWFzZQ&#x2d;9a&excl;</td>", "password", "HTML entities"),
         (json.dumps({"password": PASSWORD.replace("-", '"')}), "nothing", ""),
-        (f"signup {EMAIL.upper()}", "address", "as written"),
+        (f"signup {EMAIL.upper()} {quote(EMAIL)}", "nothing", ""),  # an address is no secret
         ("session=anonymous id=12345", "nothing", ""),
     ],
 )  # fmt: skip
-def test_values_are_found_in_their_common_encodings(line, kind, encoding):
+def test_values_are_found_in_any_encoding_a_server_writes(line, kind, encoding):
     hits = find(f"boot\n{line}\nbye\n", WANTED)
     if kind == "nothing":
         assert hits == []
         return
-    assert (2, kind, encoding) in {(line, n.kind.split()[-1], n.encoding) for line, n in hits}
+    assert (2, kind, encoding) in {(line, n.kind.split()[-1], how) for line, n, how in hits}
 
 
 def test_a_json_escaped_value_is_found():
     value = 'Lg-with"quote\\-and/slash-9a!'
-    [escaped] = [text for encoding, text in encodings(value) if encoding == "JSON-escaped"][:1]
-    hits = find(json.dumps({"password": value}), needles({value}, set()))
-    assert escaped in json.dumps({"password": value})
-    assert [(line, n.encoding) for line, n in hits] == [(1, "JSON-escaped")]
+    hits = find(json.dumps({"password": value}).replace("/", "\\/"), needles({value}, set()))
+    assert [(line, how) for line, _, how in hits] == [(1, "JSON-escaped")]
 
 
 secret_values = st.text(alphabet="abcdefghijkLMNOPQRS0123456789-_.!@+/=", min_size=10, max_size=40).filter(
@@ -446,7 +519,9 @@ secret_values = st.text(alphabet="abcdefghijkLMNOPQRS0123456789-_.!@+/=", min_si
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     value=secret_values,
-    encoding=st.sampled_from(["as written", "URL-encoded", "base64", "JSON-escaped"]),
+    encoding=st.sampled_from(
+        ["as written", "URL-encoded", "URL-encoded+", "base64", "JSON-escaped", "JSON-all", "HTML"]
+    ),
     before=st.text(max_size=30),
     after=st.text(max_size=30),
     lines=st.lists(st.text(max_size=40), max_size=5),
@@ -457,12 +532,15 @@ def test_an_embedded_value_is_always_found_and_never_shown(value, encoding, befo
     forms = {
         "as written": value,
         "URL-encoded": quote(value, safe=""),
+        "URL-encoded+": re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), quote_plus(value)),
         "base64": base64.b64encode(f"{before}:{value}:{after}".encode()).decode(),
         "JSON-escaped": json.dumps(value)[1:-1],
+        "JSON-all": escaped_all(value, upper=True),
+        "HTML": "".join(f"&#{ord(c)};" if not c.isalnum() else c for c in value),
     }
     clean = [line.replace("\n", " ").replace("\r", " ") for line in lines]
     text = "\n".join([*clean, f"{before}{forms[encoding]}{after}".replace("\n", " ")]) + "\n"
-    verdict = judge_log(text, "app.log", needles({value}, set()))
+    verdict = judge_log(text, "app.log", needles({value}, set()), TRACE)
     assert verdict.outcome.value == "fail"
     assert any(
         f.message.startswith((f"line {len(clean) + 1}:", f"line {len(clean) + 1} ("))
@@ -476,6 +554,6 @@ def test_an_embedded_value_is_always_found_and_never_shown(value, encoding, befo
 @settings(max_examples=50, deadline=None)
 @given(log=st.text(max_size=300))
 def test_judging_any_log_never_raises(log):
-    verdict = judge_log(log, "app.log", WANTED)
+    verdict = judge_log(log, "app.log", WANTED, TRACE)
     assert verdict.outcome.value in {"pass", "fail", "error"}
     assert PASSWORD not in verdict.message

@@ -24,7 +24,7 @@ from launch_gate.flows.mailproof import prove
 from launch_gate.net import dns_resolver, http_client
 from launch_gate.runner import build_plan, make_context, run_plan
 from tests.conftest import run_check
-from tests.servers import ImapServer, http_server
+from tests.servers import ImapServer, http_server, read_body
 
 FLOWS = {"smoke.signup", "smoke.login", "smoke.booking"}
 
@@ -459,12 +459,7 @@ class FormSite:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         cookies = dict(c.strip().split("=", 1) for c in headers.get("cookie", "").split(";") if "=" in c)
         route, extra, status, page = (scope["method"], scope["path"]), [], 200, b""
