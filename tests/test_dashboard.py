@@ -167,3 +167,50 @@ def test_in_chromium_the_page_loads_without_console_messages_and_draws_its_chart
     assert len(set(colors)) > 50, "the screenshot is blank"
     blue = sum(1 for c in colors if c[2] > 180 and c[0] < 80)  # the p95 line and the deploy points (#2266dd)
     assert blue > 200, "no chart line was drawn"
+
+
+def test_the_error_rate_is_called_what_it_counts_on_the_page_and_in_the_summary(tmp_path):
+    """The latency routes' error rate counts every request answered outside 2xx/3xx or not answered (a 404,
+    a timeout), not only 5xx: the page and the summary call it the error rate (issue 14, finding 7)."""
+    (tmp_path / "launch-gate.toml").write_text(CONFIG, encoding="utf-8")
+    now = time.time()
+    not_found = {**latency(80), "errors": 6, "error_rate": 0.1, "statuses": {"404": 6, "200": 54}}
+    with History.open(None, tmp_path) as history:
+        run = Run(new_run_id(), "watch", now - 60, now - 58, "post", "failed", 1)
+        result = CheckResult("latency.home", Phase.POST, Outcome.FAIL, "GET /: error rate 10.0% is over 1.0% "
+                             "(first: status 404)", metrics=not_found)  # fmt: skip
+        history.record(run, [result], {result.id: signals(result, 400.0)})
+    page_run = run_cli("dashboard", "--output", "board.html", "--markdown", "summary.md", cwd=tmp_path,
+                       env=base_env())  # fmt: skip
+    assert page_run.returncode == 0, page_run.stderr
+    page = (tmp_path / "board.html").read_text(encoding="utf-8")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "<th class='num'>error rate 24 h</th>" in page
+    assert "<td class='num'>10.00 %</td>" in page
+    assert "**error rate 10.00 %**" in summary
+    assert "| Error rate |" in summary
+    for text in (page, summary):
+        assert "5xx rate" not in text
+
+
+def test_a_target_stored_with_its_password_by_an_older_version_is_never_shown(tmp_path):
+    """Rows written before targets were stored without credentials: the page and the summary still mask them."""
+    from sqlalchemy import insert
+
+    from launch_gate.history import schema
+
+    (tmp_path / "launch-gate.toml").write_text(CONFIG, encoding="utf-8")
+    now = time.time()
+    with History.open(None, tmp_path) as history, history.engine.begin() as connection:
+        connection.execute(insert(schema.runs).values(
+            id=new_run_id(), source="check", started_at=now - 60, finished_at=now - 58, phase="post",
+            verdict="ready", exit_code=0, target="https://deploy:OldPassw0rd9@www.example.test/?key=OldKey12345",
+        ))  # fmt: skip
+    done = run_cli("dashboard", "--output", "board.html", "--markdown", "summary.md", cwd=tmp_path,
+                   env=base_env())  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("board.html", "summary.md"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "https://redacted@www.example.test/?key=redacted" in text, name
+        assert "OldPassw0rd9" not in text, name
+        assert "OldKey12345" not in text, name

@@ -5,6 +5,7 @@ and close (pure, with a property test of the consecutive-rounds rule)."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -181,8 +182,9 @@ def test_a_latency_route_is_judged_by_its_figures_and_the_watchs_bound():
             "latency.home", Phase.POST, Outcome.ERROR, "only 20 samples", metrics={**LATENCY, **figures}
         )
 
-    assert signals(route(errors=0, p95_ms=40.0), 500.0) == signals(route(errors=0), None)  # healthy, not slow
-    assert signals(route(errors=0, p95_ms=40.0), 500.0).kind is None  # too few samples is no outage
+    assert signals(route(errors=0, p95_ms=40.0), 500.0) == signals(route(errors=0), None)  # not slow
+    # too few samples is no outage of the site, but no pass either: the watch could not check
+    assert signals(route(errors=0, p95_ms=40.0), 500.0).kind == "watch"
     assert signals(route(errors=0, p95_ms=700.0), 500.0).slow
     assert not signals(route(errors=0, p95_ms=700.0), None).slow  # not a core route: no bound
     assert signals(route(errors=20, unanswered=20), 500.0).kind == "down"
@@ -249,3 +251,164 @@ def test_incidents_open_once_per_run_of_alert_after_failures_and_close_on_the_fi
             expected_close.append(n)
     assert opened_at == expected_open
     assert closed_at == expected_close
+
+
+# --- a failing latency route always has a kind; TLS and DNS are named before "down" (issue 14, finding 4) ---
+def latency(outcome, message, **figures):
+    return CheckResult("latency.api", Phase.POST, Outcome(outcome), message, metrics={**LATENCY, **figures})
+
+
+TLS_ERROR = (
+    "ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+)
+DNS_ERROR = "ConnectError: no nameserver answered for www.example.test (SERVFAIL)"
+
+
+@pytest.mark.parametrize(
+    ("result", "bound", "kind"),
+    [
+        # over the gate's p95 budget, not a core route (no watch bound): the false pass of the review
+        (latency("fail", "GET /api/items: p95 250 ms is over its 100 ms budget", errors=0, p95_ms=250.0), None,
+         "slow"),
+        (latency("fail", "GET /api/items: p99 900 ms is over its 800 ms budget", errors=0, p95_ms=90.0), 500.0,
+         "slow"),
+        (latency("fail", "GET /api/items: p95 grew from 40 ms to 90 ms (more than 50%)", errors=0, p95_ms=90.0),
+         500.0, "slow"),
+        # over the watch's bound as well: the `slow` track says it, once
+        (latency("fail", "GET /api/items: p95 900 ms is over its 100 ms budget", errors=0, p95_ms=900.0), 500.0,
+         None),
+        (latency("error", f"could not verify GET /api/items: no request got an answer ({TLS_ERROR})",
+                 errors=60, unanswered=60), 500.0, "tls"),
+        (latency("error", f"could not verify GET /api/items: no request got an answer ({DNS_ERROR})",
+                 errors=60, unanswered=60), 500.0, "dns"),
+        (latency("error", "could not verify GET /api/items: no request got an answer (ConnectError: refused)",
+                 errors=60, unanswered=60), 500.0, "down"),
+        (latency("fail", "GET /tls-resolve: error rate 100.0% is over 1.0% (first: status 503)", errors=60,
+                 unanswered=0), 500.0, "errors"),  # the route's own path names neither TLS nor DNS
+        (latency("error", "could not verify GET /api/items: the client sent 3.0 requests/s of the 10 asked",
+                 errors=0), 500.0, "watch"),
+        (latency("fail", "GET /api/items: something new the check may say one day", errors=0), 500.0, "errors"),
+        (latency("pass", "GET /api/items: p50 1 ms, p95 2 ms", errors=0, p95_ms=2.0), 500.0, None),
+    ],
+)  # fmt: skip
+def test_a_failing_latency_route_is_never_healthy_and_tls_or_dns_is_named_before_down(result, bound, kind):
+    assert signals(result, bound).kind == kind
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    outcome=st.sampled_from(["fail", "error"]),
+    message=st.text(max_size=80),
+    errors=st.integers(0, 60),
+    unanswered=st.integers(0, 60),
+    p95=st.one_of(st.none(), st.floats(0, 5000)),
+    bound=st.one_of(st.none(), st.just(500.0)),
+)
+def test_a_blocking_latency_route_opens_an_incident_on_some_track(
+    outcome, message, errors, unanswered, p95, bound
+):
+    """Whatever its figures and message, a route the gate blocks is failing on the `fail` track or the `slow`
+    one: two such rounds always open an incident (the review's false pass)."""
+    result = latency(outcome, message, errors=errors, unanswered=min(unanswered, errors), p95_ms=p95)
+    found = signals(result, bound)
+    assert found.kind is not None or found.slow
+    rows = [Row("r", at, "watch", "latency.api", outcome, 1.0, message, None, p95, None, None, None, found.kind,
+                found.slow) for at in (20, 10)]  # fmt: skip
+    assert decide({"latency.api": rows}, [], 2, 500).opened
+
+
+def test_a_latency_route_over_its_budget_and_one_behind_a_bad_certificate_open_incidents(tmp_path):
+    """Real bursts against the demo: a slow route that is not core (kind slow), and TLS that fails (kind tls,
+    not down); each opens an incident after two rounds."""
+    from launch_gate import demo
+    from launch_gate.config import load_settings
+    from launch_gate.runner import build_plan, make_context, run_plan
+
+    def twice(running, route_budget):
+        text = running.config.read_text(encoding="utf-8").replace(
+            "[latency]\nrate = 20\nduration = 3\nwarmup = 0.5\n", ""
+        )
+        text += (f"\n[latency]\nrate = 10\nduration = 1\nwarmup = 0\nmin-samples = 5\np95-ms = {route_budget}\n"
+                 "[watch]\np95-ms = 5000\ncore-routes = []\n")  # fmt: skip
+        running.config.write_text(text, encoding="utf-8")
+        settings = load_settings(config_file=running.config)
+        check_id = next(f"latency.{name}" for name in settings.latency.routes)
+        [result] = run_plan(build_plan(settings, "post", [check_id]), make_context(settings, {})).results
+        found = signals(result, None)
+        rows = [Row("r", at, "watch", check_id, result.outcome.value, 1.0, result.message, None, None, None, None,
+                    None, found.kind, found.slow) for at in (20, 10)]  # fmt: skip
+        return result, found, decide({check_id: rows}, [], 2, 5000)
+
+    with demo.running(delay=0.05) as running:
+        result, found, decision = twice(running, 10)
+    assert result.outcome is Outcome.FAIL, result.message
+    assert found.kind == "slow"
+    assert [o.kind for o in decision.opened] == ["slow"]
+    with demo.running(faults={"expired-cert"}) as running:
+        result, found, decision = twice(running, 1000)
+    assert result.outcome.blocks, result.message
+    assert found.kind == "tls", result.message
+    assert [o.kind for o in decision.opened] == ["tls"]
+
+
+# --- history URLs that would leak or crash (issue 14, findings 2 and 3) ---
+PASSWORDS = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="@/?#"),
+                    min_size=6, max_size=24)  # fmt: skip
+
+
+def no_window_of(secret, text):
+    windows = {secret[i : i + 6] for i in range(len(secret) - 5)}
+    return [w for w in windows if w in text]
+
+
+@settings(max_examples=50, deadline=None)
+@given(before=PASSWORDS, after=PASSWORDS)
+def test_a_password_with_an_unencoded_at_is_refused_naming_the_setting_and_never_echoed(before, after):
+    with pytest.raises(ConfigError) as caught:  # refused before anything is opened or created
+        History.open(f"postgresql://gate:{before}@{after}@db.internal:5432/history", Path("/nonexistent"))
+    said = str(caught.value)
+    assert "[history] url" in said
+    assert "%40" in said
+    assert not no_window_of(f"{before}@{after}", said)
+    assert "db.internal" not in said  # the URL is never repeated, not even its harmless parts
+
+
+def test_an_unencoded_at_in_the_history_url_is_exit_4_without_a_traceback(tmp_path):
+    (tmp_path / "launch-gate.toml").write_text(CONFIG, encoding="utf-8")
+    url = "postgresql://gate:Pg@Secret@Value@127.0.0.1:5432/history"
+    done = run_cli("dashboard", "--output", str(tmp_path / "d.html"), cwd=tmp_path,
+                   env=base_env(LAUNCH_GATE_HISTORY__URL=url))  # fmt: skip
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "[history] url" in done.stderr
+    assert "%40" in done.stderr
+    assert "Secret" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "abc", "0", "65536", "-1"])
+def test_a_bad_port_in_the_history_url_is_exit_4_naming_the_setting(tmp_path, port):
+    (tmp_path / "launch-gate.toml").write_text(CONFIG, encoding="utf-8")
+    url = f"postgresql://gate:Sup3rS3cretPassw0rd@127.0.0.1:{port}/history"
+    for command in (["dashboard", "--output", str(tmp_path / "d.html")], ["watch", "--rounds", "1"]):
+        done = run_cli(*command, cwd=tmp_path, env=base_env(LAUNCH_GATE_HISTORY__URL=url, APP_NAME="shop"))
+        said = done.stdout + done.stderr
+        assert done.returncode == 4, said
+        assert "[history] url has a port that is not a number from 1 to 65535" in done.stderr
+        assert "internal error" not in said
+        assert "Traceback" not in said
+        assert "Sup3rS3cret" not in said
+
+
+def test_an_unreachable_history_names_scheme_user_host_port_and_database_and_masks_only_the_password(
+    tmp_path,
+):
+    """The review saw `[redacted]ql+psycopg://[redacted][redacted]@[redacted]432/lg`: with the URL in the
+    environment (a secret-named variable), the message must still say where the history is."""
+    (tmp_path / "launch-gate.toml").write_text('target = "https://www.example.test/"\n', encoding="utf-8")
+    url = "postgresql://postgres:PgSuperSecret_77@127.0.0.1:9/launch_gate"
+    for command in (["dashboard", "--output", str(tmp_path / "d.html")], ["dashboard", "--markdown", "-"],
+                    ["watch", "--rounds", "1"]):  # fmt: skip
+        done = run_cli(*command, cwd=tmp_path, env=base_env(LAUNCH_GATE_HISTORY__URL=url))
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "postgresql+psycopg://postgres:[redacted]@127.0.0.1:9/launch_gate" in done.stderr
+        assert "PgSuperSecret" not in done.stdout + done.stderr

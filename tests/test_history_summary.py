@@ -110,7 +110,7 @@ def test_the_summary_shows_the_windows_figures_from_the_recorded_rows(history_co
     assert text.startswith("## ❌ launch-gate: the last 24 h of https://www.example.test/")  # one is open
     # 22 of the 24 rounds passed every check; the two older failing rounds are outside the window
     assert "**91.67 % uptime** (22 of 24 watch rounds passed every check)" in text
-    assert "**5xx rate 0.83 %**" in text  # 12 rounds of 1/60, 12 of 0
+    assert "**error rate 0.83 %**" in text  # 12 rounds of 1/60, 12 of 0
     assert "**2 incidents** opened, 2 closed, 1 open now" in text
     assert "**2 gate runs**: 1 ready, 1 blocked" in text
     assert "| `domain.redirects` | ❌ 91.67 % | 2 of 24 | - | - |" in text

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from launch_gate.history import Incident, Row, Run
+from launch_gate.history.urls import public_target
 
 DAY = 86_400.0
 WINDOWS = {"24 h": DAY, "7 d": 7 * DAY}
@@ -18,7 +19,8 @@ class Uptime:
     check_id: str
     windows: dict[str, float | None]  # "24 h" -> percent of results that passed (None: no results)
     failures: dict[str, int]  # "24 h" -> failing results
-    error_rate: float | None  # the mean 5xx share of its latency samples over 24 h (latency routes only)
+    # the mean error share of its latency samples over 24 h (latency routes only): answers outside 2xx/3xx, or none
+    error_rate: float | None
     last_outcome: str
     last_at: float
     checked: dict[str, int] = field(default_factory=dict)  # "24 h" -> results in the window
@@ -42,7 +44,7 @@ class Day:
     day: int
     start: float
     p95_ms: float | None  # the worst route's p95 that day
-    error_rate: float | None  # mean 5xx share of latency samples
+    error_rate: float | None  # mean error share of latency samples
     runs: int
     failed_runs: int
 
@@ -70,7 +72,8 @@ def _percent(good: int, total: int) -> float | None:
 
 
 def error_rate(rows: Sequence[Row]) -> float | None:
-    """The mean 5xx share (percent) of the latency samples in `rows`; None when none measured it."""
+    """The mean error rate (percent) of the latency samples in `rows`: requests answered outside 2xx/3xx or
+    not answered at all, not only 5xx (the routes record no more); None when none measured it."""
     rates = [r.error_rate for r in rows if r.error_rate is not None]
     return round(100.0 * sum(rates) / len(rates), 3) if rates else None
 
@@ -78,7 +81,7 @@ def error_rate(rows: Sequence[Row]) -> float | None:
 def uptime(
     rows: Sequence[Row], now: float, windows: Mapping[str, float] = WINDOWS, rate_span: float = DAY
 ) -> list[Uptime]:
-    """Per check: uptime and failures in each window (name -> seconds), the 5xx rate over `rate_span`."""
+    """Per check: uptime and failures in each window (name -> seconds), the error rate over `rate_span`."""
     by_check: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_check[row.check_id].append(row)
@@ -158,7 +161,7 @@ def figures(
     now: float,
 ) -> Figures:
     first, week = first_week(runs, rows)
-    targets = sorted({r.target for r in runs if r.target})
+    targets = sorted({shown for r in runs if (shown := public_target(r.target))})  # also rows stored raw
     return Figures(
         now=now,
         uptime=uptime(rows, now),

@@ -1,5 +1,5 @@
 """The history's last hours as Markdown, sized for GitHub's job summary (`launch-gate dashboard --markdown`):
-overall uptime, each check's uptime and failures, p95 against its budget, the 5xx rate, and the window's
+overall uptime, each check's uptime and failures, p95 against its budget, the error rate, and the window's
 incidents and gate runs. The figures are the dashboard's (`dashboard.data`); every text read from the
 history passes through the run's redactor before it is written."""
 
@@ -15,7 +15,8 @@ from pathlib import Path
 from launch_gate.config import Settings
 from launch_gate.dashboard.data import DAY, Series, Uptime, error_rate, overall, series, uptime
 from launch_gate.errors import CouldNotVerify
-from launch_gate.history import KIND_WORDS, History, Incident, Row, Run, core_bounds
+from launch_gate.history import KIND_WORDS, History, Incident, Row, Run, core_bounds, database_url, shown_url
+from launch_gate.history.urls import public_target, target_secrets
 from launch_gate.redact import Redactor
 from launch_gate.report.markdown import cell
 from launch_gate.runner import gate_secrets
@@ -112,7 +113,7 @@ def summarize(
             i for i in incidents if i.opened_at <= now and (i.closed_at is None or i.closed_at >= start)
         ],
         deploys=[r for r in runs if r.source == "check"],
-        targets=sorted({r.target for r in runs if r.target}),
+        targets=sorted({shown for r in runs if (shown := public_target(r.target))}),
     )
 
 
@@ -167,7 +168,7 @@ def _headline(window: Window, target: str) -> list[str]:
         f"## {icon} launch-gate: the last {window.label} of {target}",
         "",
         f"**{_pct(window.uptime)} uptime** ({passed} of {_plural(window.rounds, window.basis)} passed every "
-        f"check) · {'' if window.error_rate is None else f'**5xx rate {_pct(window.error_rate)}** · '}"
+        f"check) · {'' if window.error_rate is None else f'**error rate {_pct(window.error_rate)}** · '}"
         f"**{_plural(opened, 'incident')}** opened, {closed} closed, {open_now} open now · "
         f"**{_plural(len(window.deploys), 'gate run')}**: {ready} ready, {len(window.deploys) - ready} blocked",
         "",
@@ -176,7 +177,7 @@ def _headline(window: Window, target: str) -> list[str]:
 
 def _check_rows(window: Window, checks: Sequence[Uptime], redact: Redact) -> list[str]:
     lines = [
-        f"| Check | Uptime {window.label} | Failed | p95, worst | 5xx rate |",
+        f"| Check | Uptime {window.label} | Failed | p95, worst | Error rate |",
         "| --- | ---: | ---: | --- | ---: |",
     ]
     for u in checks:
@@ -274,7 +275,8 @@ def render(window: Window, where: str, redact: Redact, target: str | None = None
     where = cell(redact(where)).replace("`", "'")
     if window.empty:
         return _nothing(window, where)
-    target = ", ".join(redact(t) for t in window.targets or [target or ""] if t) or "the deployment"
+    shown = window.targets or [public_target(target) or ""]
+    target = ", ".join(redact(t) for t in shown if t) or "the deployment"
     latest = max(r.finished_at for r in window.runs)
     return "\n".join(
         [
@@ -308,9 +310,15 @@ def build_summary(
 
 
 def summary_redactor(settings: Settings, environ: Mapping[str, str]) -> Redactor:
-    """What the gate would redact (its secret-named and declared variables), and the history's own URL."""
-    secrets = {*gate_secrets(settings, environ), *([settings.history.url] if settings.history.url else [])}
-    public = [settings.target or "", *core_bounds(settings)]
+    """What the gate would redact (its secret-named and declared variables), the target's credentials and
+    the history's password. The target and the history as they are shown are public words."""
+    store = database_url(settings.history.url, settings.root)
+    secrets = {
+        *gate_secrets(settings, environ),
+        *target_secrets(settings.target),
+        *([store.password] if store.password else []),
+    }
+    public = [public_target(settings.target) or "", shown_url(store), *core_bounds(settings)]
     return Redactor(secrets, vocabulary=[p for p in public if p])
 
 

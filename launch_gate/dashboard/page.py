@@ -91,7 +91,7 @@ def _uptime(figures: Figures) -> str:
     )
     return (
         "<table><tr><th>check</th><th class='num'>uptime 24 h</th><th class='num'>uptime 7 d</th>"
-        "<th class='num'>failures 24 h</th><th class='num'>5xx rate 24 h</th><th>last</th></tr>"
+        "<th class='num'>failures 24 h</th><th class='num'>error rate 24 h</th><th>last</th></tr>"
         f"{rows or '<tr><td colspan=6 class=muted>no results yet</td></tr>'}</table>"
     )
 
@@ -135,7 +135,7 @@ def _week(figures: Figures) -> str:
         for d in figures.first_week
     )
     return (
-        "<table><tr><th>day</th><th class='num'>worst p95</th><th class='num'>5xx rate</th>"
+        "<table><tr><th>day</th><th class='num'>worst p95</th><th class='num'>error rate</th>"
         f"<th class='num'>failed runs</th></tr>{rows or '<tr><td colspan=4 class=muted>no runs</td></tr>'}</table>"
     )
 

@@ -37,6 +37,8 @@ _NO_ANSWER = re.compile(
 )
 _EMAIL = re.compile(r"\bno email\b|\bemail\b.*\b(DKIM|DMARC|SPF|align|proof)|\bDKIM\b", re.IGNORECASE)
 _SLOW = re.compile(r"\btook [0-9.]+ ?m?s \(budget\b")
+_ROUTE = re.compile(r"^[A-Z]+ \S*: ")
+_OVER_BUDGET = re.compile(r"\bp9[59] [0-9.]+ ms is over\b|\bp95 grew from\b")
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,33 @@ def _number(metrics: Mapping[str, object], key: str) -> float | None:
 
 
 def _latency(result: CheckResult, p95_ms: float | None) -> Signals:
-    """A latency route: unanswered requests are down, 5xx are errors; p95 over the watch's bound is slow."""
+    """A latency route: a TLS or DNS failure is named so (before anything else: it leaves requests
+    unanswered), unanswered requests are down, wrong answers are errors, a route over its own budgets is
+    slow, one that could not be measured is `watch`; p95 over the watch's bound is the separate `slow` signal.
+    A route the gate blocks always has a kind: a failing route is never taken for a healthy one."""
     metrics = result.metrics or {}
     samples, errors = _number(metrics, "samples"), _number(metrics, "errors") or 0
     unanswered = _number(metrics, "unanswered") or 0
     p95 = _number(metrics, "p95_ms")
     slow = p95_ms is not None and p95 is not None and p95 > p95_ms
-    if samples is None:  # no figures at all: the route could not be measured
+    if samples is None or (not result.outcome.blocks and not errors):
         return Signals(kind_of_text(result) if result.outcome.blocks else None, slow)
+    said = _ROUTE.sub("", result.message, count=1)  # not the route's own path (`GET /tls-info: ...`)
+    if _TLS.search(said):
+        return Signals("tls", slow)
+    if _DNS.search(said):
+        return Signals("dns", slow)
     if unanswered and unanswered >= errors / 2:
         return Signals("down", slow)
-    return Signals("errors" if errors else None, slow)
+    if errors:
+        return Signals("errors", slow)
+    if result.outcome is Outcome.FAIL and _OVER_BUDGET.search(result.message):
+        # over the gate's own p95/p99 budget or the baseline: slow. Over the watch's bound too, the `slow`
+        # signal (an incident of its own) says it already: one incident, not two for the same slowness.
+        return Signals(None if slow else "slow", slow)
+    if result.outcome is Outcome.ERROR:  # every request answered well, yet not measurable (too few samples,
+        return Signals("watch", slow)  # a late client): the watch could not check, which is no pass either
+    return Signals(kind_of_text(result), slow)
 
 
 def kind_of_text(result: CheckResult) -> str:

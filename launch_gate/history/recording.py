@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from launch_gate.config import Settings
 from launch_gate.history.kinds import Signals, signals
 from launch_gate.history.store import History, Run, deploy_commit, new_run_id
+from launch_gate.history.urls import public_target, target_secrets
+from launch_gate.redact import Redactor
 from launch_gate.results import CheckResult, GateReport
 
 
@@ -19,6 +21,16 @@ def core_bounds(settings: Settings) -> dict[str, float]:
 def result_signals(settings: Settings, results: Sequence[CheckResult]) -> dict[str, Signals]:
     bounds = core_bounds(settings)
     return {r.id: signals(r, bounds.get(r.id)) for r in results}
+
+
+def without_target_secrets(target: str | None, results: Sequence[CheckResult]) -> list[CheckResult]:
+    """`results` with the target's credentials (a password, a query token) removed from every message: the
+    run's redactor takes the target for a public word."""
+    secrets = target_secrets(target)
+    if not secrets:
+        return list(results)
+    redactor = Redactor(secrets, vocabulary=[public_target(target) or "", *(r.id for r in results)])
+    return [redactor.result(r) for r in results]
 
 
 def record_gate(
@@ -42,5 +54,6 @@ def record_gate(
         settings.target,
         settings.environment,
     )
+    results = without_target_secrets(settings.target, report.results)
     with History.open(settings.history.url, settings.root) as history:
-        return history.record(run, report.results, result_signals(settings, report.results))
+        return history.record(run, results, result_signals(settings, results))

@@ -2,7 +2,9 @@
 
 Times are seconds since the epoch (UTC) in floats: the same in every database, and plain to compare.
 A `schema_version` table holds the version; `migrate` brings a store up to `VERSION`, step by step
-(version 1 is `create_all`); a store newer than this launch-gate is refused rather than misread.
+(an empty store gets `create_all`); a store newer than this launch-gate is refused rather than misread.
+Version 2 keys each alert delivery by a fingerprint of its destination's URL (`destination_key`), not only by
+its place in `[watch] alerts`, so that reordering or adding destinations never misroutes a retry.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 
 from launch_gate.errors import ConfigError
 
-VERSION = 1
+VERSION = 2
 metadata = MetaData()
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
@@ -93,6 +96,8 @@ deliveries = Table(
     Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
     Column("event", String(8), nullable=False),  # "open" or "close"
     Column("destination", Integer, nullable=False),  # the position of its URL in [watch] alerts (1-based)
+    # a fingerprint (hash) of the destination's URL, never the URL (a secret); null in rows of version 1
+    Column("destination_key", String(64)),
     Column("service", String(32), nullable=False),  # the URL's scheme: never the URL itself (a secret)
     Column("status", String(8), nullable=False),  # pending, sent, failed (given up)
     Column("attempts", Integer, nullable=False, default=0),
@@ -101,8 +106,14 @@ deliveries = Table(
     Column("last_error", Text),  # redacted
 )
 
+
+def _add_destination_key(connection: Connection) -> None:
+    """1 -> 2: deliveries get `destination_key`; older rows keep only their place (and are sent by it)."""
+    connection.execute(text("ALTER TABLE deliveries ADD COLUMN destination_key VARCHAR(64)"))
+
+
 # version -> the step that brings a store at that version to the next one
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_destination_key}
 
 
 def current_version(connection: Connection) -> int:
@@ -114,7 +125,7 @@ def current_version(connection: Connection) -> int:
 
 
 def migrate(connection: Connection, where: str) -> int:
-    """Bring the store to `VERSION` (version 1: create every table); returns the version it was at."""
+    """Bring the store to `VERSION` (an empty one: create every table); returns the version it was at."""
     start = current_version(connection)
     if start > VERSION:
         raise ConfigError(

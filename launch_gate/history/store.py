@@ -22,7 +22,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.history import schema
 from launch_gate.history.kinds import Signals
-from launch_gate.redact import scrub
+from launch_gate.history.urls import public_target
+from launch_gate.redact import Redactor, scrub
 from launch_gate.results import CheckResult
 
 DEFAULT_FILE = Path(".launch-gate") / "history.sqlite"
@@ -99,6 +100,7 @@ class Delivery:
     created_at: float
     sent_at: float | None
     last_error: str | None
+    destination_key: str | None = None  # a fingerprint of the destination's URL (None: a version-1 row)
 
 
 def deploy_commit(root: Path, environ: Mapping[str, str]) -> str | None:
@@ -115,14 +117,41 @@ def deploy_commit(root: Path, environ: Mapping[str, str]) -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
+NOT_A_URL = "[history] url is not a database URL: use sqlite:///path or postgresql://user@host:5432/dbname."
+TWO_ATS = (
+    "[history] url has more than one `@` before its host: an `@` in the user name or password must be "
+    "percent-encoded as %40 (and `:` as %3A, `/` as %2F)."
+)
+BAD_PORT = (
+    "[history] url has a port that is not a number from 1 to 65535: fix it (postgresql://user@host:5432/dbname), "
+    "or leave it out for the default."
+)
+
+
+def _authority(configured: str) -> str:
+    """What comes between `://` and the first `/`, `?` or `#` after the last `@` before the query."""
+    rest = configured.split("://", 1)[1] if "://" in configured else ""
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    userinfo, _, host = rest.rpartition("@")
+    return userinfo + ("@" if userinfo else "") + host.split("/", 1)[0]
+
+
 def database_url(configured: str | None, root: Path) -> URL:
-    """The SQLAlchemy URL: PostgreSQL through psycopg 3, a relative SQLite path from the project's root."""
+    """The SQLAlchemy URL: PostgreSQL through psycopg 3, a relative SQLite path from the project's root.
+    A URL that would be misread (an unencoded `@` in a password, a bad port) is a ConfigError that never
+    repeats the URL: it holds a password."""
+    if configured and not configured.lower().startswith("sqlite") and _authority(configured).count("@") > 1:
+        raise ConfigError(TWO_ATS)
     try:
         url = make_url(configured or f"sqlite:///{root / DEFAULT_FILE}")
     except ArgumentError:
-        raise ConfigError(
-            "[history] url is not a database URL: use sqlite:///path or postgresql://..."
-        ) from None
+        raise ConfigError(NOT_A_URL) from None
+    except ValueError:  # SQLAlchemy reads the port with int(): `:abc`
+        raise ConfigError(BAD_PORT) from None
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ConfigError(BAD_PORT)
+    if "@" in (url.host or ""):
+        raise ConfigError(TWO_ATS)
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.drivername == "sqlite" and url.database and url.database != ":memory:":
@@ -132,17 +161,20 @@ def database_url(configured: str | None, root: Path) -> URL:
 
 
 def shown_url(url: URL) -> str:
-    """A database URL as messages may name it: no password, no query."""
+    """A database URL as messages may name it: scheme, user, host, port and database; the password masked,
+    no query (it can hold credentials too)."""
     if url.drivername.startswith("sqlite"):
         return f"sqlite:///{url.database or ''}"
-    return scrub(url.set(password=None, query={}).render_as_string(hide_password=True))
+    return scrub(url.set(query={}).render_as_string(hide_password=True))
 
 
 class History:
     """The store. Build it with `History.open(url, root)`; close it when done."""
 
-    def __init__(self, engine: Engine, where: str) -> None:
+    def __init__(self, engine: Engine, where: str, password: str | None = None) -> None:
         self.engine, self.where = engine, where
+        # a driver's message never holds the password; should one, no piece of it is shown
+        self._redactor = Redactor([password] if password else [], vocabulary=[where])
 
     @classmethod
     def open(cls, configured: str | None, root: Path) -> History:
@@ -164,7 +196,9 @@ class History:
             ) from None
         except ImportError:
             raise ConfigError(MISSING_DRIVER) from None
-        history = cls(engine, where)
+        except ValueError:  # an option or port the dialect cannot read
+            raise ConfigError(BAD_PORT if url.port is not None else NOT_A_URL) from None
+        history = cls(engine, where, url.password)
         history.guard(lambda: history._migrate(), "open")
         return history
 
@@ -186,19 +220,23 @@ class History:
         try:
             return work()
         except SQLAlchemyError as exc:
-            reason = scrub(str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0])
+            reason = self._redactor.text(
+                str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+            )
             raise CouldNotVerify(f"the history at {self.where} could not {what}: {reason}") from None
 
     # --- writes ---
     def record(
         self, run: Run, results: Sequence[CheckResult], signals: Mapping[str, Signals] | None = None
     ) -> int:
-        """Write a run and its results in one transaction; returns the rows written."""
+        """Write a run and its results in one transaction; returns the rows written. The run's target is
+        stored without its credentials (`public_target`)."""
         rows = [_result_row(run, r, (signals or {}).get(r.id)) for r in results]
+        values = {**run.__dict__, "target": public_target(run.target)}
 
         def write() -> int:
             with self.engine.begin() as connection:
-                connection.execute(insert(schema.runs).values(**run.__dict__))
+                connection.execute(insert(schema.runs).values(**values))
                 if rows:
                     connection.execute(insert(schema.results), rows)
             return len(rows) + 1
@@ -230,12 +268,15 @@ class History:
         )
         self._execute(stmt, "update an incident")
 
-    def add_deliveries(self, incident_id: int, event: str, services: Sequence[str], at: float) -> None:
-        """One pending delivery per destination (`services[n]` is the scheme of alert URL n+1)."""
+    def add_deliveries(
+        self, incident_id: int, event: str, destinations: Sequence[tuple[str, str]], at: float
+    ) -> None:
+        """One pending delivery per destination: `destinations[n]` is (the scheme, the fingerprint) of alert
+        URL n+1. A retry finds its destination by the fingerprint, wherever it has moved in the list."""
         rows = [
             {"incident_id": incident_id, "event": event, "destination": n, "service": service,
-             "status": "pending", "attempts": 0, "created_at": at}
-            for n, service in enumerate(services, 1)
+             "destination_key": key, "status": "pending", "attempts": 0, "created_at": at}
+            for n, (service, key) in enumerate(destinations, 1)
         ]  # fmt: skip
         if rows:
             self._execute(insert(schema.deliveries), "queue an alert", rows)

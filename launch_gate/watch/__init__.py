@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from launch_gate.config import Settings
-from launch_gate.history import History
+from launch_gate.history import History, database_url, shown_url
+from launch_gate.history.urls import public_target, target_secrets
 from launch_gate.runner import gate_secrets
 from launch_gate.watch.alerts import Alerter, Message, compose, redactor_for_alerts
 from launch_gate.watch.loop import Tally, Watcher, install_stop
@@ -38,14 +39,20 @@ def run_watch(
     the first round; an unreachable history at start raises CouldNotVerify."""
     environ = dict(os.environ if environ is None else environ)
     plan = watch_plan(settings)
-    target = settings.target or ""
+    target = public_target(settings.target) or ""  # the target as it may be shown: no credentials
+    store = database_url(settings.history.url, settings.root)
     public = [
         *(p.check.id for p in plan),
         target,
-        urlsplit(target).hostname or "",
+        urlsplit(settings.target or "").hostname or "",
         settings.watch.dashboard_url or "",
+        shown_url(store),  # the history's scheme, user, host and database name are no secret; its password is
     ]
-    others = [*gate_secrets(settings, environ), *([settings.history.url] if settings.history.url else [])]
+    others = [
+        *gate_secrets(settings, environ),
+        *target_secrets(settings.target),
+        *([store.password] if store.password else []),
+    ]
     redactor = redactor_for_alerts(settings.watch.alerts, others, public)
     alerter = Alerter(settings.watch.alerts, redactor) if settings.watch.alerts else None
     with History.open(settings.history.url, settings.root) as history:

@@ -1,7 +1,9 @@
 """The watch: a round of post-deploy checks every `interval`, each round recorded, incidents decided from the
 history, alerts sent and retried. Nothing that goes wrong in a round ends the watch: a round that crashes is
 recorded as an error (check `watch.round`), a history that cannot be reached is said and tried again next
-round, and a delivery that fails is retried. SIGINT and SIGTERM stop it between two database writes."""
+round, and a delivery that fails is retried. Alerts are sent beside the rounds, each destination on its own
+and each send bounded by the alerter's timeout: a destination that hangs delays neither the next round nor
+the other destinations. SIGINT and SIGTERM stop it between two database writes."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from launch_gate.errors import LaunchGateError
 from launch_gate.history import (
     WATCH_CHECK,
     Decision,
+    Delivery,
     History,
     Row,
     Run,
@@ -25,10 +28,11 @@ from launch_gate.history import (
     new_run_id,
     result_signals,
 )
+from launch_gate.history.urls import public_target
 from launch_gate.redact import Redactor, scrub
 from launch_gate.results import CheckResult, ExitCode, GateReport, Outcome, Phase
 from launch_gate.runner import Planned, make_context, run_plan_async
-from launch_gate.watch.alerts import Alerter, compose, when
+from launch_gate.watch.alerts import NO_LONGER, Alerter, compose, when
 
 Say = Callable[[str], None]
 
@@ -64,6 +68,8 @@ class Watcher:
         self.say, self.environ, self.redactor = say, environ, redactor
         self.tally = Tally()
         self.commit = deploy_commit(settings.root, environ)
+        self.target = public_target(settings.target)  # as output and the history may show it
+        self.sending: dict[int, asyncio.Task[None]] = {}  # destination -> its deliveries in flight
 
     # --- one round ---
     async def checks(self) -> tuple[list[CheckResult], str | None]:
@@ -79,11 +85,12 @@ class Watcher:
     async def round(self, number: int) -> None:
         started = time.time()
         results, crash = await self.checks()
+        results = [self.redactor.result(r) for r in results]  # the target's credentials too
         finished = time.time()
         report = GateReport("post", tuple(results))
         run = Run(
             new_run_id(), "watch", started, finished, "post", report.verdict, int(report.exit_code),
-            self.commit, self.settings.target, self.settings.environment, crash,
+            self.commit, self.target, self.settings.environment, crash,
         )  # fmt: skip
         failing = [r for r in results if r.outcome.blocks]
         self.tally.rounds, self.tally.failing = number, len(failing)
@@ -96,7 +103,7 @@ class Watcher:
         except LaunchGateError as exc:
             self.tally.history_failed = True
             self.say(f"round {number}: {self.redactor.text(str(exc))} (tried again next round)")
-        await self.deliver()
+        self.dispatch()
         self.say(self.summary(number, started, finished, failing))
 
     def judge(self, check_ids: Sequence[str]) -> Decision:
@@ -105,7 +112,7 @@ class Watcher:
         return decide(latest, self.history.open_incidents(), count, self.settings.watch.p95_ms)
 
     def apply(self, decision: Decision, at: float) -> None:
-        services = self.alerter.services if self.alerter is not None else []
+        services = self.alerter.destinations if self.alerter is not None else []
         for opened in decision.opened:
             incident = self.history.open_incident(
                 opened.check_id, opened.track, opened.kind, opened.since, at, opened.message
@@ -123,26 +130,56 @@ class Watcher:
                 self.history.note_incident(incident.id, message)
         self.tally.open_incidents = [f"{i.check_id} ({i.kind})" for i in self.history.open_incidents()]
 
-    async def deliver(self) -> None:
-        """Send every pending alert, oldest first; a failure is recorded and retried next round."""
+    def dispatch(self, fresh_only: bool = False) -> None:
+        """Start sending the pending alerts: one task per destination that has none in flight, which sends
+        that destination's alerts oldest first. A pending alert whose destination is no longer configured is
+        given up at once, and said. `fresh_only`: only alerts never tried (the last call of a watch)."""
         if self.alerter is None:
             return
         try:
             pending = self.history.pending_deliveries()
         except LaunchGateError:
             return  # said already by the round
+        queues: dict[int, list[Delivery]] = {}
         for delivery in pending:
-            incident = self.history.incident(delivery.incident_id)
+            if fresh_only and delivery.attempts:
+                continue
+            place = self.alerter.place(delivery.destination_key, delivery.destination)
+            if place is None:
+                self.record_attempt(delivery, NO_LONGER, give_up=True)
+                self.tally.failed_deliveries += 1
+                self.say(f"an alert to a removed destination ({delivery.service}) was given up: {NO_LONGER}")
+                continue
+            queues.setdefault(place, []).append(delivery)
+        for place, queue in queues.items():
+            running = self.sending.get(place)
+            if running is None or running.done():
+                self.sending[place] = asyncio.create_task(self.send_all(place, queue))
+
+    async def send_all(self, place: int, queue: Sequence[Delivery]) -> None:
+        """Send `queue` to destination `place`, one after the other; each failure is recorded and retried."""
+        try:
+            await self._send_all(place, queue)
+        except Exception as exc:  # a bug in the bookkeeping: said; the alerts stay pending, the watch goes on
+            self.say(f"sending alerts to {self.alerter.name(place) if self.alerter else place} failed: "
+                     f"{scrub(repr(exc))}")  # fmt: skip
+
+    async def _send_all(self, place: int, queue: Sequence[Delivery]) -> None:
+        assert self.alerter is not None
+        for delivery in queue:
+            try:
+                incident = self.history.incident(delivery.incident_id)
+            except LaunchGateError:
+                return  # the history is away: the alert stays pending
             if incident is None:
                 continue
             message = compose(
-                delivery.event, incident, self.settings.target, self.settings.watch.dashboard_url, time.time()
+                delivery.event, incident, self.target, self.settings.watch.dashboard_url, time.time()
             )
-            error = await asyncio.to_thread(self.alerter.send, delivery.destination, message)
+            error = await asyncio.to_thread(self.alerter.send, place, message)
             give_up = error is not None and delivery.attempts + 1 > self.settings.watch.retries
-            with suppress(LaunchGateError):
-                self.history.delivery_attempted(delivery.id, time.time(), error, give_up)
-            name = self.alerter.name(delivery.destination)
+            self.record_attempt(delivery, error, give_up)
+            name = self.alerter.name(place)
             if error is None:
                 self.tally.sent += 1
                 self.say(f"alert sent: {delivery.event} {incident.check_id} to {name}")
@@ -150,6 +187,26 @@ class Watcher:
                 self.tally.failed_deliveries += 1
                 later = "given up" if give_up else "retried next round"
                 self.say(f"alert to {name} failed ({error}); {later}")
+
+    def record_attempt(self, delivery: Delivery, error: str | None, give_up: bool) -> None:
+        with suppress(LaunchGateError):  # not recorded: still pending, so tried again (never lost)
+            self.history.delivery_attempted(delivery.id, time.time(), error, give_up)
+
+    async def settle(self, fresh: bool) -> None:
+        """Wait for the alerts in flight (and, when `fresh`, send those never tried yet), at most about two
+        send timeouts; what is left stays pending in the history for the next watch."""
+        if self.alerter is None:
+            return
+        bound = 2 * self.alerter.timeout + 1 if fresh else self.alerter.timeout
+        deadline = asyncio.get_running_loop().time() + bound
+        for again in (fresh, False):
+            running = [t for t in self.sending.values() if not t.done()]
+            if running:
+                left = deadline - asyncio.get_running_loop().time()
+                await asyncio.wait(running, timeout=max(0.0, left))
+            if not again:
+                break
+            self.dispatch(fresh_only=True)
 
     def summary(self, number: int, started: float, finished: float, failing: Sequence[CheckResult]) -> str:
         names = ", ".join(f"{r.id} ({r.outcome.value})" for r in failing) or "none"
@@ -184,6 +241,7 @@ class Watcher:
                 await asyncio.wait_for(stop.wait(), max(0.0, begun + interval - loop.time()))
             if stop.is_set():
                 break
+        await self.settle(fresh=not stop.is_set())
         return self.exit_code(stopped=stop.is_set())
 
     def exit_code(self, stopped: bool) -> int:
