@@ -15,7 +15,7 @@ from launch_gate import demo
 from launch_gate.config import Settings
 from launch_gate.demo.rdap import REGISTRAR
 from launch_gate.handover import Facts, Inputs, render
-from launch_gate.handover.pack import SECTIONS, site_only
+from launch_gate.handover.pack import SECTIONS, safe_note, site_only
 from launch_gate.results import CheckResult, GateReport, Outcome, Phase
 from tests.conftest import run_cli
 from tests.test_redaction_property import SECRET, assert_no_piece
@@ -246,3 +246,75 @@ def test_no_piece_of_a_secret_from_the_environment_reaches_the_pack(secret, data
         text,
         vocabulary="https://www.example.test/ www.example.test domain.registration edge.protection",
     )
+
+
+# --- the trial's finding (issue 15): a waiver's reason may hold a token ---
+def test_a_waivers_reason_never_shows_a_token_it_holds(project):
+    later = datetime.now(UTC).date() + timedelta(days=200)
+    reason = "backup at s3://bucket?X-Amz-Signature=SigSecret99ab taken; key: Zq9vR2pL7wXe4M, see JIRA-1234"
+    root = project(
+        {
+            "launch-gate.toml": (
+                f'[[deps.waivers]]\nid = "PYSEC-2024-48"\nreason = "{reason}"\nexpires = {later}\n'
+                f'[[secrets.waivers]]\nid = "sha256:0123456789ab"\nexpires = {later}\n'
+                'reason = "fixture key 9f8e7d6c5b4a39281706f5e4d3c2b1a0 and X-Amz-Signature=SigSecret42cd"\n'
+            )
+        }
+    )
+    done = run_cli("handover", "-q", cwd=root)
+    assert done.returncode == 0, done.stderr
+    waived = sections(done.stdout)["Open waivers"]
+    for token in ("SigSecret99ab", "SigSecret42cd", "Zq9vR2pL7wXe4M", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"):
+        assert token not in done.stdout
+    assert "backup at s3://… taken; key: [redacted sha256:" in waived
+    assert "see JIRA-1234" in waived
+    assert "fixture key [redacted sha256:" in waived
+    assert "X-Amz-Signature=[redacted sha256:" in waived
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "not reachable from our code",
+        "the column is unused since v2.3 (PR #412, db/migrations/V2__AddUsersTable.sql)",
+        "GHSA-jfh8-c2jp-5v3q: only the CLI uses it",
+        "approved by the payments team on 2026-11-30T10:00:00Z",
+    ],
+)
+def test_a_plain_reason_is_shown_as_written(reason):
+    assert safe_note(reason, None) == reason
+
+
+CREDENTIAL_NAMES = [
+    "token",
+    "X-Amz-Signature",
+    "api_key",
+    "password",
+    "secret",
+    "sig",
+    "Authorization",
+    "session",
+]
+VALUE = st.text(st.sampled_from("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789-._~+/="), min_size=8,
+                max_size=40)  # fmt: skip
+HEX = st.binary(min_size=10, max_size=32).map(bytes.hex).filter(lambda h: any(c.isalpha() for c in h))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    name=st.sampled_from(CREDENTIAL_NAMES),
+    separator=st.sampled_from(["=", ": ", " = ", ":"]),
+    value=VALUE.filter(
+        lambda v: any(c.isalnum() for c in v) and v not in "[redacted sha256:"
+    ),  # not the mark
+    digest=HEX,
+    where=st.sampled_from(["{}", "see {} please", "({})", "backup {}, then"]),
+)
+def test_no_token_in_a_waivers_reason_reaches_the_pack(name, separator, value, digest, where):
+    reason = where.format(f"{name}{separator}{value}") + f" and key {digest}"
+    config = Settings(deps={"waivers": [{"id": "PYSEC-1", "reason": reason, "expires": "2099-01-01"}]})
+    text = render(Inputs(config, GateReport("post", ()), Facts(), {}, datetime.now(UTC), "this run"))
+    waived = sections(text)["Open waivers"]
+    assert value not in waived
+    assert digest not in waived
+    assert waived.count("[redacted") >= 2  # a fingerprint, or scrub's mark after `token=`

@@ -6,6 +6,7 @@ hold, locked against transfer. A host or registry that cannot be reached makes t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from launch_gate.checks import Context, check
-from launch_gate.errors import CouldNotVerify
+from launch_gate.errors import ConfigError, CouldNotVerify
 from launch_gate.net import destinations, http_client, rdap
 from launch_gate.net.addresses import is_address
 from launch_gate.net.dns import Status
@@ -159,14 +160,21 @@ HOLDS = ("clientHold", "serverHold", "pendingDelete", "redemptionPeriod")  # the
 LOCKS = ("clientTransferProhibited", "serverTransferProhibited")
 
 
-def registered_domain(ctx: Context) -> str | None:
-    """`[registration] domain`, else the organizational domain of the target's host (None: an address)."""
-    if ctx.settings.registration.domain:
-        return ctx.settings.registration.domain
-    host = target_host(ctx.settings)
+def registered_domain(ctx: Context) -> tuple[str, str] | None:
+    """(A-label, Unicode form) of `[registration] domain`, else of the organizational domain of the target's
+    host (None: an address). An internationalized name is looked up as its A-label (`xn--caf-dma.example`)
+    and shown as people write it (`café.example`)."""
+    setting = ctx.settings.registration.domain
+    host = setting or target_host(ctx.settings)
     if host is None or is_address(host) or "." not in host:
         return None
-    return organizational_domain(host)
+    try:
+        ascii_host, _ = rdap.idn_forms(host)
+    except ValueError as exc:
+        where = ctx.settings.where("registration", "domain") if setting else "`target`"
+        raise ConfigError(f"{where}: {exc}. Fix the name (or set [registration] domain).") from None
+    ascii_domain = ascii_host if setting else organizational_domain(ascii_host)
+    return ascii_domain, rdap.idn_forms(ascii_domain)[1]
 
 
 def _days(days: float) -> str:
@@ -249,20 +257,25 @@ def judge_registration(found: rdap.Registration, now: datetime, warn_days: int, 
     ),
 )
 async def check_registration(ctx: Context) -> Verdict:
-    domain = registered_domain(ctx)
-    if domain is None:
+    names = registered_domain(ctx)
+    if names is None:
         why = "the target's host is an address" if target_host(ctx.settings) else "no target"
         return Verdict.of(
             Outcome.SKIP, f"{why}: set `target` (a domain name) or [registration] domain to look it up."
         )
+    domain, shown = names
+    looked_up = shown if shown == domain else f"{shown} ({domain})"
     async with rdap.client(ctx.settings) as http:
         found = await rdap.lookup(http, domain, ctx.settings.net.rdap_url)
     if found is None:
         return Verdict.of(
             Outcome.FAIL,
-            f"the registry has no record of {domain} (RDAP 404): it is not registered, or `[net] rdap-url` "
+            f"the registry has no record of {looked_up} (RDAP 404): it is not registered, or `[net] rdap-url` "
             "points at another registry's server",
-            metrics={"domain": domain},
+            metrics={"domain": shown, "domain_ascii": domain},
         )
     table = ctx.settings.registration
-    return judge_registration(found, datetime.now(UTC), table.warn_days, table.fail_days)
+    verdict = judge_registration(
+        dataclasses.replace(found, domain=shown), datetime.now(UTC), table.warn_days, table.fail_days
+    )
+    return dataclasses.replace(verdict, metrics={**verdict.metrics, "domain_ascii": domain})

@@ -77,7 +77,9 @@ def detect(headers: Iterable[Mapping[str, str]]) -> Cdn | None:
 
 
 def cache_hit(headers: Mapping[str, str]) -> tuple[bool | None, str]:
-    """(whether a cache served this answer, the header that says so); None: no header tells."""
+    """(whether a cache served this answer, the header that says so); None: no header tells. An explicit
+    status (`cf-cache-status: MISS`, `DYNAMIC`) wins over `Age`, which the origin or a cache behind the CDN
+    may have set."""
     miss: str | None = None
     for name in CACHE_HEADERS:
         value = headers.get(name)
@@ -90,10 +92,12 @@ def cache_hit(headers: Mapping[str, str]) -> tuple[bool | None, str]:
             return True, shown
         if MISS.search(value) or name == "cache-status":
             miss = miss or shown
+    if miss:
+        return False, miss
     age = headers.get("age", "").strip()
     if age.isdigit() and int(age) > 0:
         return True, f"age: {age}"
-    return (False, miss) if miss else (None, "no cache status header, no Age")
+    return None, "no cache status header, no Age"
 
 
 def strict(ctx: Context) -> bool:
@@ -123,7 +127,8 @@ class Caching:
     seen: list[Mapping[str, str]] = field(default_factory=list)  # every answer's headers
     hits: list[str] = field(default_factory=list)  # served from the edge cache the second time
     misses: list[str] = field(default_factory=list)  # cacheable, yet not served from it
-    unjudged: list[str] = field(default_factory=list)  # not a 200, or not cacheable (headers.cache's to say)
+    uncached: list[str] = field(default_factory=list)  # not served from it, and its Cache-Control says why
+    unjudged: list[str] = field(default_factory=list)  # not a 200
     error: str | None = None  # an asset did not answer
 
 
@@ -139,11 +144,14 @@ async def _caching(ctx: Context, paths: list[str]) -> Caching:
         found.seen += [first.headers, second.headers]
         if second.status_code != 200:
             found.unjudged.append(f"{path} answers {second.status_code}")
+            continue
+        hit, said = cache_hit(second.headers)
+        if hit:
+            found.hits.append(f"{path} ({said})")
         elif why := cache_problem(second.headers.get("cache-control")):
-            found.unjudged.append(f"{path} may not be cached ({why}; see headers.cache)")
+            found.uncached.append(f"{path} ({said}; {why})")
         else:
-            hit, said = cache_hit(second.headers)
-            (found.hits if hit else found.misses).append(f"{path} ({said})")
+            found.misses.append(f"{path} ({said})")
     return found
 
 
@@ -182,9 +190,13 @@ async def _origin(ctx: Context, origin: str) -> OriginProbe:
     try:
         async with async_client(options) as http:
             response = await http.get(ctx.settings.target or "")
-    except httpx.HTTPError as exc:
-        if _certificate_error(exc):
-            return OriginProbe(True, f"the origin {where} completes a TLS handshake for {name} with anyone")
+    except (httpx.HTTPError, ssl.SSLError, OSError) as exc:  # a TLS alert may come through unwrapped
+        if alert := _tls_alert(exc):
+            return _refuses_tls(where, alert)
+        if _certificate_error(exc):  # an origin certificate (Cloudflare's Origin CA...): attackers ignore it
+            return await _unverified(ctx, where, address.strip("[]"), to_port, options.timeout)
+        if isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError | ConnectionResetError):
+            return _hangs_up(where, type(exc).__name__)
         return OriginProbe(False, f"the origin {where} does not answer ({type(exc).__name__})")
     if response.status_code < 400:
         return OriginProbe(
@@ -193,6 +205,82 @@ async def _origin(ctx: Context, origin: str) -> OriginProbe:
     return OriginProbe(
         False, f"the origin {where} refuses to serve the site directly ({response.status_code})"
     )
+
+
+async def _unverified(ctx: Context, where: str, address: str, port: int, timeout: float) -> OriginProbe:
+    """The target's page asked of the origin without checking its certificate, as an attacker would: an
+    origin that requires a client certificate (authenticated origin pulls) refuses, one that serves is exposed."""
+    target = urlsplit(ctx.settings.target or "")
+    name = target.hostname or ""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    request = (
+        f"GET {target.path or '/'}{'?' + target.query if target.query else ''} HTTP/1.1\r\nHost: {target.netloc}"
+        "\r\nUser-Agent: launch-gate\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    )
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(address, port, ssl=context, server_hostname=name)
+            writer.write(request.encode("ascii", "replace"))
+            await writer.drain()
+            line = await reader.readline()
+    except ssl.SSLError as exc:
+        return _refuses_tls(where, _alert_text(exc) or str(exc.reason or type(exc).__name__))
+    except (OSError, TimeoutError) as exc:
+        if (
+            writer is not None
+        ):  # the handshake went through (TLS 1.3 asks for the client certificate after it)
+            return _hangs_up(where, type(exc).__name__)
+        return OriginProbe(False, f"the origin {where} does not answer ({type(exc).__name__})")
+    finally:
+        if writer is not None:
+            writer.close()
+    status = re.match(rb"HTTP/\d(?:\.\d)? (\d{3})", line)
+    if status is None:
+        return _hangs_up(where, "no HTTP answer")
+    code = int(status[1])
+    if code < 400:
+        return OriginProbe(
+            True,
+            f"the origin {where} serves {ctx.settings.target} ({code}) to anyone who skips the certificate check "
+            f"(its certificate is not trusted for {name}, which stops browsers, not attackers)",
+        )
+    return OriginProbe(False, f"the origin {where} refuses to serve the site directly ({code})")
+
+
+def _alert_text(exc: BaseException) -> str | None:
+    """The TLS alert the server sent (`tlsv13 alert certificate required`), or None."""
+    found = re.search(r"(?:tlsv1\d?|sslv3) alert [a-z ]+", str(exc), re.IGNORECASE)
+    return found[0].strip() if found else None
+
+
+def _tls_alert(exc: BaseException) -> str | None:
+    """The server's TLS alert anywhere in an error's chain: a server that asks for a client certificate it
+    did not get ends the handshake with one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if alert := _alert_text(seen):
+            return alert
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _hangs_up(where: str, how: str) -> OriginProbe:
+    return OriginProbe(
+        False,
+        f"the origin {where} closes the connection without serving the site ({how}), as one that requires a "
+        "client certificate (authenticated origin pulls) does",
+    )
+
+
+def _refuses_tls(where: str, alert: str) -> OriginProbe:
+    why = (
+        ": it requires a client certificate, as authenticated origin pulls do"
+        if "certificate" in alert
+        else ""
+    )
+    return OriginProbe(False, f"the origin {where} refuses the TLS handshake ({alert}){why}")
 
 
 def _certificate_error(exc: BaseException) -> bool:
@@ -212,10 +300,12 @@ def _problems(ctx: Context, cdn: Cdn | None, caching: Caching, origin: OriginPro
             "CloudFront, Akamai, Vercel, Netlify or Azure Front Door add): the app takes every request and "
             "every flood itself. Put a CDN/WAF in front"
         )
-    elif caching.misses:
+    elif caching.misses or (caching.uncached and not caching.hits):
+        first = (caching.misses or caching.uncached)[0]
         problems.append(
-            f"{cdn.name} does not serve static assets from its cache on a second request: {caching.misses[0]}. "
-            "Let the CDN cache them (a cache rule for the static path, or `Cache-Control: public, max-age=...`)"
+            f"{cdn.name} does not serve static assets from its cache on a second request: {first}. "
+            "Let the CDN cache them (`Cache-Control: public, max-age=31536000, immutable` on fingerprinted "
+            "files, or a cache rule for the static path)"
         )
     if origin is not None and origin.exposed:
         problems.append(
@@ -237,10 +327,12 @@ def _problems(ctx: Context, cdn: Cdn | None, caching: Caching, origin: OriginPro
         "home page or its assets (Cloudflare `cf-ray`, Fastly `x-served-by`, CloudFront `x-amz-cf-id`, "
         "Akamai, Vercel `x-vercel-id`, Netlify `x-nf-request-id`, Azure Front Door `x-azure-ref`, Google, "
         "Bunny, Sucuri, Imperva, KeyCDN), when a cacheable static asset (`[edge] assets`, `[headers] "
-        "static-paths`, else those the page links) is not served from the edge cache on a second request "
-        "(`cf-cache-status: HIT`, `x-cache: Hit`, `Age` > 0), or when `[edge] origin` serves the site to "
-        "anyone (2xx/3xx, or a TLS handshake for the site's name). An origin that does not answer or refuses "
-        "(4xx/5xx) passes; the site not answering is *could not verify*"
+        "static-paths`, else those the page links) is not served from the edge cache on a second request, "
+        "or none is (whatever their `Cache-Control`: an uncached CDN) (`cf-cache-status: HIT`, `x-cache: "
+        "Hit`; `Age` > 0 only when no cache status says MISS, DYNAMIC or BYPASS), or when `[edge] origin` "
+        "serves the site to anyone (2xx/3xx; over TLS with a certificate browsers do not trust, to anyone "
+        "who skips the check). An origin that does not answer, refuses (4xx/5xx) or requires a client "
+        "certificate (authenticated origin pulls) passes; the site not answering is *could not verify*"
     ),
 )
 async def check_protection(ctx: Context) -> Verdict:
@@ -260,7 +352,11 @@ async def check_protection(ctx: Context) -> Verdict:
     metrics: dict[str, object] = {
         "cdn": cdn.name if cdn else None,
         "evidence": list(cdn.evidence) if cdn else [],
-        "edge_cache": {"hit": caching.hits, "miss": caching.misses, "not_judged": caching.unjudged},
+        "edge_cache": {
+            "hit": caching.hits,
+            "miss": [*caching.misses, *caching.uncached],
+            "not_judged": caching.unjudged,
+        },
     }
     if probe is not None:
         metrics["origin"] = probe.said
@@ -276,6 +372,8 @@ async def check_protection(ctx: Context) -> Verdict:
         )
     else:
         cached = f"its cache not judged ({'; '.join(caching.unjudged) or 'no static asset to try'})"
+    if caching.hits and caching.uncached:
+        cached += f"; not cacheable, see headers.cache: {', '.join(caching.uncached)}"
     guarded = f"; {probe.said}" if probe is not None else ""
     return Verdict.of(
         Outcome.PASS,

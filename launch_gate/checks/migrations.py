@@ -79,7 +79,8 @@ def _layout(ctx: Context) -> Layout:
         versions = alembic_dirs(ini.read_text(encoding="utf-8")) if ini.is_file() else []
     except (OSError, UnicodeDecodeError):
         versions = []
-    return Layout(table.sql_dirs, versions, table.paths, table.exclude)
+    root = ctx.root
+    return Layout(table.sql_dirs, versions, table.paths, table.exclude, lambda name: (root / name).is_file())
 
 
 def _read_file(path: Path, name: str) -> Source:

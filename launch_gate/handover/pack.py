@@ -21,7 +21,7 @@ from launch_gate.config import Settings
 from launch_gate.errors import ConfigError
 from launch_gate.handover.facts import Facts
 from launch_gate.handover.providers import dns_providers, mail_providers
-from launch_gate.redact import Redactor, is_sensitive_name
+from launch_gate.redact import Redactor, fingerprint, is_sensitive_name, scrub
 from launch_gate.report.markdown import HEADLINES, ICONS, cell
 from launch_gate.results import CheckResult, GateReport, Outcome
 from launch_gate.rules.domains import target_host
@@ -285,6 +285,54 @@ def waivers(settings: Settings) -> Iterator[tuple[str, str, str, date]]:
             yield field.replace("_", "-"), str(what), str(getattr(waiver, "reason", "")), waiver.expires
 
 
+# `X-Amz-Signature=…`, `?sig=…`, `token: …`, `password hunter22`: a value after a name that says it is a credential
+_CREDENTIAL = re.compile(
+    r"(?P<name>[A-Za-z0-9_.-]*(?:sig|signature|token|secret|password|passwd|pwd|pass|key|auth|credential|"
+    r"session|cookie|bearer|jwt)[A-Za-z0-9_.-]*)(?:(?P<sep>\s*[:=]\s*)|(?P<space>\s+)(?=\S*\d))"
+    r"(?P<value>(?!\[redacted)[^\s&,;'\"<>`|)\]]{6,})",
+    re.IGNORECASE,
+)
+_TOKENISH = re.compile(r"(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/=-]{16,}(?![A-Za-z0-9_+/=-])")
+# what people write: `drop-table`, `V2__AddUsersTable`, `createOrders20240101`, a number, a path of those
+_NAMED = re.compile(
+    r"[A-Za-z]?\d*(?:[_-]*(?:[A-Z][a-z]+|[a-z]{2,})\d*)+(?:[_-]+\d+)*[_-]*|[A-Z]+(?:[_-]+[A-Z]+)*|[\d_-]+"
+)
+
+
+def _token_shaped(word: str) -> bool:
+    """A run of 16+ characters with a secret's variety (an API key, a signature: two of lower case, upper case
+    and digits, many distinct), not a name, path or identifier people write (`db/migrations/V2__AddUsers`,
+    `GHSA-jfh8-c2jp-5v3q`)."""
+    if (
+        re.fullmatch(r"[0-9a-f]{16,}|[0-9A-F]{16,}", word)
+        and re.search(r"\d", word)
+        and re.search(r"\D", word)
+    ):
+        return True  # a hex digest or key
+    if all(_NAMED.fullmatch(piece) for piece in word.rstrip("=").split("/") if piece):
+        return False
+    pieces = [piece for piece in re.split(r"[-_/]", word) if piece]
+    if max(map(len, pieces)) <= 8 and not any(
+        re.search(r"[a-z]", p) and re.search(r"[A-Z]", p) for p in pieces
+    ):
+        return False
+    classes = sum(bool(re.search(c, word)) for c in (r"[a-z]", r"[A-Z]", r"\d"))
+    return classes >= 2 and len(set(word)) >= min(10, len(word) // 2)
+
+
+def _print(value: str) -> str:
+    return f"[redacted {fingerprint(value)}]"
+
+
+def safe_note(text: str, redactor: Redactor | None) -> str:
+    """Free text a user wrote into the configuration (a waiver's reason), made safe for the pack: the run's
+    redactor (known secrets, secret shapes), a URL cut to its host, and a value that follows a credential's
+    name (`X-Amz-Signature=…`, `token: …`) or looks like a key (16+ varied letters and digits) fingerprinted."""
+    text = site_only(redactor.text(text) if redactor is not None else scrub(text))
+    text = _CREDENTIAL.sub(lambda m: f"{m['name']}{m['sep'] or m['space']}{_print(m['value'])}", text)
+    return _TOKENISH.sub(lambda m: _print(m[0]) if _token_shaped(m[0]) else m[0], text)
+
+
 def _waivers(inputs: Inputs) -> list[str]:
     rows = sorted(waivers(inputs.settings), key=lambda w: w[3])
     if not rows:
@@ -293,7 +341,8 @@ def _waivers(inputs: Inputs) -> list[str]:
     lines = ["| Table | Waived | Reason | Expires |", "| --- | --- | --- | --- |"]
     for table, what, reason, expires in rows:
         state = "**expired: fails the gate**" if expires < today else f"in {(expires - today).days} days"
-        lines.append(f"| `[{table}]` | `{cell(what)}` | {cell(reason)} | {expires} ({state}) |")
+        shown = safe_note(reason, inputs.redactor)
+        lines.append(f"| `[{table}]` | `{cell(what)}` | {cell(shown)} | {expires} ({state}) |")
     return lines
 
 

@@ -14,7 +14,7 @@ from launch_gate.migrations.model import KINDS, POSTGRESQL, UNPARSABLE, Kind, Re
 from launch_gate.migrations.paths import Layout, alembic_dirs
 from launch_gate.migrations.python_ops import read_python
 from launch_gate.migrations.sql_ops import read_sql
-from launch_gate.migrations.sqltext import up_part
+from launch_gate.migrations.sqltext import up_part, without_bom
 
 __all__ = [
     "KINDS",
@@ -39,6 +39,7 @@ def read_migration(
 ) -> Reading | None:
     """What the migration `name` (a `.py` or `.sql` path) holds; `earlier` gives the texts of the migrations
     before it in the same folder (Django's AlterField is judged against the field's earlier definition)."""
+    text = without_bom(text)
     if name.lower().endswith(".sql"):
         return Reading("sql", tuple(read_sql(up_part(text), dialect)))
     return read_python(text, dialect, earlier)

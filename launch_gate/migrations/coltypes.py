@@ -26,7 +26,10 @@ SIZED_TEXT = frozenset(
     {"char", "varchar", "character", "character varying", "bpchar", "nchar", "nvarchar", "string", "unicode",
      "slug", "email", "url", "filepath", "file", "image", "genericipaddress"}
 )  # fmt: skip
-TEXT = frozenset({"text", "unicodetext", "clob", "mediumtext", "longtext"})
+TEXT = frozenset({"text", "unicodetext", "clob", "mediumtext", "longtext", "tinytext"})
+MYSQL = frozenset({"mysql", "mariadb"})
+# MySQL's text types by the bytes they hold: only LONGTEXT holds what any other type holds.
+MYSQL_TEXT = {"tinytext": 255, "text": 65_535, "mediumtext": 16_777_215, "longtext": 4_294_967_295}
 NUMERIC = frozenset({"numeric", "decimal"})
 # Django fields whose length has a default (`SlugField()` is varchar(50)).
 DEFAULT_LENGTHS = {
@@ -51,14 +54,22 @@ def key(name: str) -> str:
     return last.removesuffix("field") if last.endswith("field") and last != "field" else last
 
 
-def column_type(name: str, sizes: Sequence[int] = (), shown: str | None = None) -> ColumnType:
-    """The type called `name` with its size arguments (length; precision and scale)."""
+def column_type(
+    name: str, sizes: Sequence[int] = (), shown: str | None = None, dialect: str = ""
+) -> ColumnType:
+    """The type called `name` with its size arguments (length; precision and scale); MySQL's text types have a
+    size of their own (`TINYTEXT` holds 255 bytes, `TEXT(100)` is a TINYTEXT)."""
     k = key(name)
     text = shown or name
     if k in INTEGERS:
         return ColumnType(text, k, "integer", (INTEGERS[k],))
     if k in FLOATS:
         return ColumnType(text, k, "float", (FLOATS[k],))
+    if dialect in MYSQL and (k in MYSQL_TEXT or k == "text"):
+        size = sizes[0] if sizes else MYSQL_TEXT.get(k, 65_535)
+        return ColumnType(text, k, "text", None if size > MYSQL_TEXT["mediumtext"] else (size,))
+    if k in TEXT and sizes:
+        return ColumnType(text, k, "text", (sizes[0],))
     if k in TEXT or (k in ("varchar", "character varying", "string", "unicode") and not sizes):
         return ColumnType(text, k, "text", None)
     if k in SIZED_TEXT:
@@ -96,13 +107,13 @@ def narrows(old: ColumnType, new: ColumnType) -> bool | None:
 _TYPMODS = re.compile(r"\(([^)]*)\)")
 
 
-def sql_type(text: str) -> ColumnType:
+def sql_type(text: str, dialect: str = "") -> ColumnType:
     """A type as SQL writes it: `varchar(50)`, `numeric(10, 2)`, `character varying`, `bigint`."""
     match = _TYPMODS.search(text)
     sizes = [int(n) for n in re.findall(r"\d+", match[1])] if match else []
     name = _TYPMODS.sub("", text).strip().strip('"').lower()
     name = name.removeprefix("pg_catalog.")
-    return column_type(name, sizes, text)
+    return column_type(name, sizes, text, dialect)
 
 
 def safe_target(kind: ColumnType) -> bool:

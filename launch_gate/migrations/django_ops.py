@@ -21,6 +21,7 @@ from launch_gate.migrations.pyast import (
     argument,
     call_name,
     constant,
+    is_none,
     is_true,
     module_constants,
     name_string,
@@ -28,8 +29,29 @@ from launch_gate.migrations.pyast import (
     sql_list,
 )
 from launch_gate.migrations.sql_ops import read_sql
+from launch_gate.migrations.sqltext import without_bom
 
 FOREIGN_KEYS = frozenset({"ForeignKey", "OneToOneField"})
+# Modules a migration imports its operations from, by name (`from django.db.migrations import RemoveField as RF`).
+OPERATION_MODULES = ("django.db.migrations", "django.contrib.postgres.operations")
+TOGETHER = {"AlterUniqueTogether": "unique_together", "AlterIndexTogether": "index_together"}
+
+
+def aliases(tree: ast.Module) -> dict[str, str]:
+    """Operations imported under a name of their own: `RF` -> `RemoveField`."""
+    found: dict[str, str] = {}
+    for stmt in ast.walk(tree):
+        if isinstance(stmt, ast.ImportFrom) and (stmt.module or "").startswith(OPERATION_MODULES):
+            found.update({a.asname: a.name for a in stmt.names if a.asname})
+    return found
+
+
+def operation_name(op: ast.Call, names: dict[str, str]) -> str | None:
+    """`migrations.RemoveField(...)`, `m.RemoveField(...)` and `RF(...)` (imported as RF) are all RemoveField."""
+    name = call_name(op)
+    if isinstance(op.func, ast.Name) and name in names:
+        return names[name]
+    return name
 
 
 def migration_class(tree: ast.Module) -> ast.ClassDef | None:
@@ -79,24 +101,60 @@ def integers_kw(call: ast.Call, *names: str) -> list[int]:
     return found
 
 
+def together(node: ast.expr | None) -> set[tuple[str, ...]] | None:
+    """`unique_together`/`index_together` as written: a set of field-name tuples (one tuple alone is the set of
+    it); None when not written out literally."""
+    if node is None or is_none(node):
+        return set()
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    items = list(value) if isinstance(value, set | list | tuple | frozenset) else None
+    if items is None:
+        return None
+    if items and all(isinstance(i, str) for i in items):
+        items = [tuple(items)]
+    if not all(isinstance(i, tuple | list) and all(isinstance(f, str) for f in i) for i in items):
+        return None
+    return {tuple(i) for i in items}
+
+
 @dataclass
 class Fields:
-    """The fields Django's migration state holds, by (model, field), as each migration leaves them."""
+    """The fields Django's migration state holds, by (model, field), as each migration leaves them, and each
+    model's unique_together and index_together."""
 
     calls: dict[tuple[str, str], ast.Call] = field(default_factory=dict)
+    groups: dict[tuple[str, str], set[tuple[str, ...]]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     def apply(self, op: ast.Call) -> None:
-        name = call_name(op)
+        name = operation_name(op, self.names)
         if name == "CreateModel":
             model = _text(op, 0, "name").lower()
             fields = argument(op, 1, "fields")
             for item in fields.elts if isinstance(fields, ast.List | ast.Tuple) else []:
                 if isinstance(item, ast.Tuple) and len(item.elts) == 2 and isinstance(item.elts[1], ast.Call):
                     self.calls[(model, name_string(item.elts[0]) or "?")] = item.elts[1]
+            options = argument(op, 2, "options")
+            if isinstance(options, ast.Dict):
+                for key, value in zip(options.keys, options.values, strict=False):
+                    option = name_string(key) or ""
+                    if option in TOGETHER.values() and (groups := together(value)) is not None:
+                        self.groups[(model, option)] = groups
+        elif name in TOGETHER:
+            option = TOGETHER[name]
+            groups = together(argument(op, 1, option))
+            model = _text(op, 0, "name").lower()
+            if groups is None:
+                self.groups.pop((model, option), None)
+            else:
+                self.groups[(model, option)] = groups
         elif name in ("AddField", "AlterField"):
-            value = argument(op, 2, "field")
-            if isinstance(value, ast.Call):
-                self.calls[(_text(op, 0, "model_name").lower(), _text(op, 1, "name"))] = value
+            definition = argument(op, 2, "field")
+            if isinstance(definition, ast.Call):
+                self.calls[(_text(op, 0, "model_name").lower(), _text(op, 1, "name"))] = definition
         elif name == "RemoveField":
             self.calls.pop((_text(op, 0, "model_name").lower(), _text(op, 1, "name")), None)
         elif name == "RenameField":
@@ -122,11 +180,14 @@ class Fields:
         """Replay the app's earlier migrations (any that cannot be read are left out)."""
         for text in texts:
             try:
-                cls = migration_class(ast.parse(text))
+                tree = ast.parse(without_bom(text))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
+            cls = migration_class(tree)
+            self.names = aliases(tree)
             for op in _calls(operations(cls) if cls else None):
                 self.apply(op)
+        self.names = {}
 
 
 def _calls(node: ast.expr | None) -> list[ast.Call]:
@@ -141,6 +202,7 @@ class Reader:
     dialect: str
     names: dict[str, ast.expr]
     earlier: Callable[[], Iterable[str]]
+    aliases: dict[str, str] = field(default_factory=dict)
     scope: Scope = field(default_factory=Scope)
     models: set[str] = field(default_factory=set)  # created by this migration
     seen: list[ast.Call] = field(default_factory=list)  # this migration's operations so far, for the state
@@ -152,6 +214,7 @@ class Reader:
         if self._fields is None:
             self._fields = Fields()
             self._fields.learn(self.earlier())
+            self._fields.names = self.aliases
             for op in self.seen:
                 self._fields.apply(op)
         return self._fields
@@ -172,7 +235,7 @@ class Reader:
         if not isinstance(op, ast.Call):
             yield Risk("unchecked", op.lineno, shown(op), "an operation not written out in the migration")
             return
-        name = call_name(op) or "?"
+        name = operation_name(op, self.aliases) or "?"
         judge = JUDGES.get(name)
         if judge is not None:
             yield from judge(self, op)
@@ -216,12 +279,14 @@ def _rename_model(reader: Reader, op: ast.Call) -> Iterator[Risk]:
 def _alter_model_table(reader: Reader, op: ast.Call) -> Iterator[Risk]:
     """AlterModelTable renames the model's table."""
     if not reader.new(op, 0, "name"):
-        what = f"AlterModelTable {_text(op, 0, 'name')} to {shown(argument(op, 1, 'table') or ast.Constant(None))}"
+        table = argument(op, 1, "table")
+        what = f"AlterModelTable {_text(op, 0, 'name')} to {name_string(table) or shown(table or ast.Constant(None))}"
         yield Risk("rename-table", op.lineno, what)
 
 
 def _has_default(call: ast.Call) -> bool:
-    return any(argument(call, None, k) is not None for k in ("default", "db_default"))
+    """A default that fills a NULL: `default=None` (or `db_default=None`) fills nothing."""
+    return any(not is_none(argument(call, None, k)) for k in ("default", "db_default"))
 
 
 def _alter_field(reader: Reader, op: ast.Call) -> Iterator[Risk]:
@@ -234,6 +299,8 @@ def _alter_field(reader: Reader, op: ast.Call) -> Iterator[Risk]:
         yield Risk("unchecked", op.lineno, what, "the new field is not written out in the migration")
         return
     old = reader.fields.calls.get((model.lower(), name))
+    if reader.dialect == POSTGRESQL:
+        yield from _new_index(op, old, new, what)
     if old is None:
         detail = ("its earlier definition is not in the app's earlier migrations, so a narrower type or a new "
                   "NOT NULL cannot be ruled out")  # fmt: skip
@@ -260,8 +327,35 @@ def _add_field(reader: Reader, op: ast.Call) -> Iterator[Risk]:
     if not is_true(argument(new, None, "null")) and not _has_default(new) and not _auto(new):
         yield Risk("not-null", op.lineno, f"AddField {model}.{name} NOT NULL without a default",
                    "a NOT NULL column without a default cannot be added to a table that has rows")  # fmt: skip
-    if reader.dialect == POSTGRESQL and call_name(new) in FOREIGN_KEYS:
-        yield from _foreign_key(op, new, f"AddField {model}.{name} {call_name(new)}")
+    if reader.dialect == POSTGRESQL:
+        yield from _new_index(op, None, new, f"AddField {model}.{name}")
+
+
+def _indexed(call: ast.Call) -> str | None:
+    """Which index a field's definition asks Django to build: `unique`, `db_index`, a key's own, or None."""
+    if is_true(argument(call, None, "primary_key")) or is_true(argument(call, None, "unique")):
+        return "unique"
+    if is_true(argument(call, None, "db_index")):
+        return "db_index"
+    return None
+
+
+def _new_index(op: ast.Call, old: ast.Call | None, new: ast.Call, what: str) -> Iterator[Risk]:
+    """The index (and, for a new foreign key, the constraint) Django builds for the field as it now is, unless
+    the field had it already: built without CONCURRENTLY, it blocks writes to the table."""
+    if call_name(new) in FOREIGN_KEYS and (old is None or call_name(old) not in FOREIGN_KEYS):
+        yield from _foreign_key(op, new, f"{what} {call_name(new)}")
+        return
+    index = _indexed(new)
+    if index is None or call_name(new) in FOREIGN_KEYS:
+        return
+    before = _indexed(old) if old is not None else None
+    if before == "unique" or before == index:
+        return
+    detail = ("Django builds the index without CONCURRENTLY, blocking writes to the table; add the field without "
+              f"{index}=True, then AddIndexConcurrently (for unique, a unique index built CONCURRENTLY and the "
+              "constraint added USING INDEX)")  # fmt: skip
+    yield Risk("blocking-index", op.lineno, f"{what} {index}=True", detail)
 
 
 def _foreign_key(op: ast.Call, field_call: ast.Call, what: str) -> Iterator[Risk]:
@@ -293,10 +387,11 @@ def _auto(call: ast.Call) -> bool:
 def _add_index(reader: Reader, op: ast.Call) -> Iterator[Risk]:
     if reader.dialect == POSTGRESQL and not reader.new(op, 0, "model_name"):
         index = argument(op, 1, "index")
+        named = name_string(argument(index, None, "name")) if isinstance(index, ast.Call) else None
         yield Risk(
             "blocking-index",
             op.lineno,
-            f"AddIndex {_text(op, 0, 'model_name')} {shown(index) if index else ''}".strip(),
+            f"AddIndex {_text(op, 0, 'model_name')} {named or (shown(index) if index else '')}".strip(),
         )
 
 
@@ -311,6 +406,24 @@ def _add_constraint(reader: Reader, op: ast.Call) -> Iterator[Risk]:
     else:
         yield Risk("blocking-index", op.lineno, what, "a unique or exclusion constraint builds its index while "
                    "blocking writes to the table")  # fmt: skip
+
+
+def _together(reader: Reader, op: ast.Call) -> Iterator[Risk]:
+    """AlterUniqueTogether/AlterIndexTogether: each new group of fields is an index built without
+    CONCURRENTLY."""
+    if reader.dialect != POSTGRESQL or reader.new(op, 0, "name"):
+        return
+    name = operation_name(op, reader.aliases) or "?"
+    option, model = TOGETHER[name], _text(op, 0, "name")
+    groups = together(argument(op, 1, option))
+    before = reader.fields.groups.get((model.lower(), option), set())
+    added = sorted(groups - before) if groups is not None else None
+    if added == []:
+        return
+    shown_groups = ", ".join("(" + ", ".join(g) + ")" for g in added) if added else "(not written out)"
+    yield Risk("blocking-index", op.lineno, f"{name} {model} {option} adds {shown_groups}", "each new group "
+               "builds its index without CONCURRENTLY, blocking writes to the table; use AddIndexConcurrently "
+               "(for unique, a unique index built CONCURRENTLY, then the constraint USING INDEX)")  # fmt: skip
 
 
 def _run_sql(reader: Reader, op: ast.Call) -> Iterator[Risk]:
@@ -344,6 +457,8 @@ JUDGES: dict[str, Callable[[Reader, ast.Call], Iterator[Risk]]] = {
     "AddConstraint": _add_constraint,
     "RunSQL": _run_sql,
     "SeparateDatabaseAndState": _separate,
+    "AlterUniqueTogether": _together,
+    "AlterIndexTogether": _together,
 }
 
 
@@ -351,5 +466,5 @@ def read_django(
     tree: ast.Module, cls: ast.ClassDef, dialect: str, earlier: Callable[[], Iterable[str]]
 ) -> list[Risk]:
     """The risky operations of a Django migration, in order."""
-    reader = Reader(dialect, module_constants(tree), earlier)
+    reader = Reader(dialect, module_constants(tree), earlier, aliases(tree), Scope(dialect))
     return list(reader.read(operations(cls)))

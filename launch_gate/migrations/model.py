@@ -1,7 +1,7 @@
 """What a migration reader reports: the risky operations it found (`Risk`), the kinds of risk with why each
 matters and its safe alternative (`KINDS`), what one file holds (`Reading`), and `Unreadable` for a file no
 parser could read. Also `Scope`, what earlier statements of the same file did (tables it created, columns it
-gave a default), which makes a later operation harmless."""
+backfilled), which makes a later operation harmless."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ KINDS: dict[str, Kind] = {
     "not-null": Kind(
         "the migration fails on any existing NULL (or any existing row, for a new column) after scanning "
         "the table under an exclusive lock",
-        "give the column a default or backfill it first; on PostgreSQL add a CHECK (col IS NOT NULL) NOT VALID "
-        "constraint, VALIDATE it, then SET NOT NULL",
+        "for a new column, give it a DEFAULT; for an existing one, backfill it first in the same migration "
+        "(UPDATE ... SET col = ... WHERE col IS NULL: a default fills new rows only), or on PostgreSQL add a "
+        "CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET NOT NULL",
     ),
     "truncate": Kind("every row in the table is gone", "delete what must go with a WHERE, in batches"),
     "delete-all": Kind(
@@ -111,30 +112,67 @@ class Unreadable(ValueError):
         self.line = line
 
 
-def bare(name: str) -> str:
-    """A table or model name compared without case, quotes or schema: `"Public"."Users"` -> `users`."""
-    return name.rsplit(".", 1)[-1].strip('"`[] ').lower()
+# A table as (schema, name), compared exactly: PostgreSQL's parser has already folded unquoted names, and a
+# table the file created only makes later operations harmless when it is the very same table.
+Table = tuple[str, str]
+# The schema an unqualified name lands in by default; "" where the dialect does not say (MySQL: the current
+# database), so that a qualified name never matches an unqualified one there.
+DEFAULT_SCHEMAS = {POSTGRESQL: "public", "tsql": "dbo", "sqlite": "main"}
+
+
+def unquoted(name: str) -> str:
+    """An identifier without its quotes: `"Users"` -> `Users`, `` `users` `` -> `users`, `[users]` -> `users`."""
+    text = name.strip()
+    if len(text) >= 2 and (text[0], text[-1]) in (('"', '"'), ("`", "`"), ("[", "]")):
+        return text[1:-1]
+    return text
 
 
 @dataclass
 class Scope:
     """What earlier operations of the same file did: an operation on a table the file itself created is
-    harmless (the table is new and empty), and NOT NULL is safe once the column was given a default or
-    backfilled (an UPDATE that sets it), or the table had a constraint validated first."""
+    harmless (the table is new and empty); NOT NULL is safe once the column was backfilled (an UPDATE that
+    sets it on every row, or on the rows where it IS NULL), added with a default by this file, or covered by a
+    validated `CHECK (col IS NOT NULL)`. A later `SET DEFAULT` is no preparation: a default fills new rows only.
+    `CREATE TABLE IF NOT EXISTS` creates nothing the file can count on: the table may be an existing one."""
 
-    created: set[str] = field(default_factory=set)
-    backfilled: set[tuple[str, str]] = field(default_factory=set)
-    defaults: set[tuple[str, str]] = field(default_factory=set)
-    validated: set[str] = field(default_factory=set)
+    dialect: str = POSTGRESQL
+    default_schema: str = field(default="")
+    created: set[Table] = field(default_factory=set)
+    backfilled: set[tuple[Table, str]] = field(default_factory=set)
+    filled: set[tuple[Table, str]] = field(default_factory=set)
+    checks: dict[tuple[Table, str], str] = field(default_factory=dict)  # NOT VALID `col IS NOT NULL` checks
+    validated: set[tuple[Table, str]] = field(default_factory=set)
 
-    def is_new(self, table: str) -> bool:
-        return bare(table) in self.created
+    def __post_init__(self) -> None:
+        if not self.default_schema:
+            self.default_schema = DEFAULT_SCHEMAS.get(self.dialect, "")
 
-    def prepared(self, table: str, column: str) -> bool:
-        """Whether NOT NULL on this column was prepared for: a default, a backfill or a validated check."""
-        key = (bare(table), bare(column))
-        return key in self.defaults or key in self.backfilled or key[0] in self.validated
+    def table(self, name: str, schema: str | None = None) -> Table:
+        """The table `name` (unqualified, as written) in `schema`, or in the default schema."""
+        return (unquoted(schema) if schema else self.default_schema, unquoted(name))
 
-    def backfill(self, table: str, columns: Iterable[str]) -> None:
-        """An UPDATE of `table` that sets `columns`."""
-        self.backfilled.update((bare(table), bare(c)) for c in columns)
+    def is_new(self, table: Table) -> bool:
+        return table in self.created
+
+    def prepared(self, table: Table, column: str) -> bool:
+        """Whether NOT NULL on this column was prepared for: a backfill, a filled new column, a validated check."""
+        key = (table, unquoted(column))
+        return key in self.backfilled or key in self.filled or key in self.validated
+
+    def backfill(self, table: Table, columns: Iterable[str]) -> None:
+        """An UPDATE of `table` that sets `columns` on every row that was NULL."""
+        self.backfilled.update((table, unquoted(c)) for c in columns)
+
+    def check_not_null(self, table: Table, constraint: str, column: str, valid: bool) -> None:
+        """A `CHECK (column IS NOT NULL)` constraint; `valid` when added validated (not NOT VALID)."""
+        if valid:
+            self.validated.add((table, unquoted(column)))
+        elif constraint:
+            self.checks[(table, unquoted(constraint))] = unquoted(column)
+
+    def validate(self, table: Table, constraint: str) -> None:
+        """`VALIDATE CONSTRAINT`: a NOT VALID not-null check on the table is now proven."""
+        column = self.checks.get((table, unquoted(constraint)))
+        if column is not None:
+            self.validated.add((table, column))

@@ -4,6 +4,7 @@ strings (also through a module-level constant), and SQL strings with the line ea
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -118,6 +119,11 @@ def string(node: ast.expr | None, names: dict[str, ast.expr], depth: int = 0) ->
             return Sql(left.text + right.text, left.line, max(left.last_line, right.last_line))
     if call_name(node) == "text" and isinstance(node, ast.Call) and len(node.args) == 1:
         return string(node.args[0], names, depth + 1)
+    if call_name(node) in ("bindparams", "columns") and isinstance(
+        node, ast.Call
+    ):  # text("...").bindparams(x=1)
+        assert isinstance(node.func, ast.Attribute)
+        return string(node.func.value, names, depth + 1)
     return None
 
 
@@ -142,10 +148,21 @@ def sql_list(node: ast.expr | None, names: dict[str, ast.expr], depth: int = 0) 
     return None if one is None else [one]
 
 
+class _Literals(ast.NodeTransformer):
+    """Every string, bytes and f-string literal replaced by `'…'`."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return ast.Constant("…") if isinstance(node.value, str | bytes) else node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        return ast.Constant("…")
+
+
 def shown(node: ast.AST) -> str:
-    """Source text of a node, cut to fit one line of a report."""
+    """Source text of a node, cut to fit one line of a report, its string literals shown as `'…'`: a migration's
+    strings may hold a password or a key, and what reaches a report says what the code does, not its data."""
     try:
-        text = " ".join(ast.unparse(node).split())
+        text = " ".join(ast.unparse(_Literals().visit(copy.deepcopy(node))).split())
     except (ValueError, TypeError, AttributeError, RecursionError):  # pragma: no cover - ast.unparse edge
         return type(node).__name__
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."

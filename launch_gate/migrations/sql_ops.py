@@ -18,9 +18,9 @@ def read_sql(
 ) -> list[Risk]:
     """The risky statements in `text`, SQL that starts on `first_line` of its file (and, inside a Python
     string, ends by `last_line`); Unreadable when the dialect's parser cannot read it. `scope` carries what
-    earlier statements of the same file did (tables created, columns given a default)."""
+    earlier statements of the same file did (tables created, columns backfilled)."""
     where = Where(text, first_line, last_line)
-    scope = scope if scope is not None else Scope()
+    scope = scope if scope is not None else Scope(dialect)
     if dialect == POSTGRESQL:
         return read_postgres(text, where, scope)
     return read_generic(text, dialect, where, scope)

@@ -1,15 +1,22 @@
 """PostgreSQL migrations read by pglast, PostgreSQL's own parser (libpg_query): data loss (DROP, RENAME,
-TRUNCATE, DELETE/UPDATE without WHERE, type changes, NOT NULL) and locks on a busy table (CREATE INDEX without
-CONCURRENTLY, a foreign key or check constraint without NOT VALID, a unique or primary key constraint that
-builds its own index)."""
+TRUNCATE, DELETE/UPDATE without WHERE, also inside a `WITH` query, type changes, NOT NULL) and locks on a
+busy table (CREATE INDEX without CONCURRENTLY, a foreign key or check constraint without NOT VALID, a unique
+or primary key constraint that builds its own index). SQL that only parses with its driver placeholders
+(`%s`, `:name`, `?`) read as values is read that way."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from launch_gate.migrations.model import Risk, Scope, Unreadable, bare
-from launch_gate.migrations.sqltext import Where, first_line_of, type_change
+from launch_gate.migrations.model import Risk, Scope, Table, Unreadable
+from launch_gate.migrations.sqltext import (
+    Where,
+    placeholders_as_values,
+    scrub,
+    statement_kind,
+    type_change,
+)
 
 
 def _parse(text: str, where: Where) -> tuple[Any, ...]:
@@ -22,10 +29,23 @@ def _parse(text: str, where: Where) -> tuple[Any, ...]:
     try:
         return tuple(parse_sql(text))
     except ParseError as exc:
+        substituted = placeholders_as_values(text)
+        if substituted is not None:
+            try:
+                return tuple(parse_sql(substituted))
+            except (ParseError, ValueError, RecursionError, MemoryError):
+                pass
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        raise Unreadable(f"PostgreSQL could not parse it: {first_line_of(exc)}", where.line(offset)) from None
+        raise Unreadable(_why(text, exc, offset), where.line(offset)) from None
     except (ValueError, RecursionError, MemoryError) as exc:
-        raise Unreadable(f"PostgreSQL could not parse it: {first_line_of(exc)}", where.first_line) from None
+        raise Unreadable(f"PostgreSQL could not parse it: {scrub(str(exc))}", where.first_line) from None
+
+
+def _why(text: str, exc: Exception, offset: int) -> str:
+    """What failed, naming the statement by its keywords only (its text may hold a password)."""
+    start = max(text.rfind(";", 0, max(0, min(offset, len(text)))) + 1, 0)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"PostgreSQL could not parse {statement_kind(text[start:])}: {scrub(first)}"
 
 
 def read(text: str, where: Where, scope: Scope) -> list[Risk]:
@@ -44,6 +64,12 @@ def _name(relation: Any) -> str:
     return ".".join(p for p in (relation.schemaname, relation.relname) if p)
 
 
+def _table(relation: Any, scope: Scope) -> Table:
+    if relation is None:
+        return ("?", "?")
+    return scope.table(relation.relname or "?", relation.schemaname)
+
+
 def _type(type_name: Any) -> str:
     """A TypeName as SQL: `varchar(50)`, `numeric(10, 2)`."""
     try:
@@ -60,11 +86,48 @@ def _statement(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     handler = HANDLERS.get(kind)
     if handler is not None:
         yield from handler(stmt, line, scope)
+    for nested in _nested_dml(stmt):  # `WITH gone AS (DELETE FROM users RETURNING *) ...`, EXPLAIN ANALYZE
+        yield from NESTED[type(nested).__name__](nested, line, scope)
+
+
+def _children(node: Any) -> Iterator[Any]:
+    from pglast.ast import Node
+
+    for name in getattr(type(node), "__slots__", ()):
+        value = getattr(node, name, None)
+        for item in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(item, Node):
+                yield item
+            elif isinstance(item, tuple | list):
+                yield from (i for i in item if isinstance(i, Node))
+
+
+def _nested_dml(stmt: Any) -> Iterator[Any]:
+    """Every DELETE and UPDATE inside the statement (not the statement itself), in order; not those a rule, a
+    function, a trigger or a prepared statement only keeps for later."""
+    stack = [] if type(stmt).__name__ in LATER else list(reversed(list(_children(stmt))))
+    while stack:
+        node = stack.pop()
+        if type(node).__name__ in NESTED:
+            yield node
+        if type(node).__name__ not in LATER:
+            stack.extend(reversed(list(_children(node))))
 
 
 def _create(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     relation = stmt.relation if type(stmt).__name__ == "CreateStmt" else stmt.into.rel
-    scope.created.add(bare(_name(relation)))
+    if not stmt.if_not_exists:  # IF NOT EXISTS may leave an existing table, rows and all, in place
+        scope.created.add(_table(relation, scope))
+    yield from ()
+
+
+def _set(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
+    """`SET search_path`: where unqualified names land from here on."""
+    if (stmt.name or "").lower() != "search_path":
+        return
+    first = (stmt.args or (None,))[0]
+    value = getattr(getattr(first, "val", None), "sval", None)
+    scope.default_schema = value if isinstance(value, str) and value else "public"
     yield from ()
 
 
@@ -76,9 +139,11 @@ def _drop(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     if kind is None:
         return
     for parts in stmt.objects or ():
-        names = parts if isinstance(parts, tuple) else (parts,)
-        name = ".".join(getattr(p, "sval", "") for p in names)
-        if kind == "drop-table" and scope.is_new(name):
+        names = [getattr(p, "sval", "") for p in (parts if isinstance(parts, tuple) else (parts,))]
+        name = ".".join(names)
+        if kind == "drop-table" and scope.is_new(
+            scope.table(names[-1], names[-2] if len(names) > 1 else None)
+        ):
             continue
         what = "TABLE" if kind == "drop-table" else "SCHEMA"
         yield Risk(kind, line, f"DROP {what} {name}")
@@ -92,7 +157,7 @@ def _rename(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     from pglast.enums import ObjectType
 
     table = _name(stmt.relation)
-    if scope.is_new(table):
+    if scope.is_new(_table(stmt.relation, scope)):
         return
     if stmt.renameType == ObjectType.OBJECT_TABLE:
         yield Risk("rename-table", line, f"RENAME TABLE {table} TO {stmt.newname}")
@@ -102,26 +167,41 @@ def _rename(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
 
 def _truncate(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     for relation in stmt.relations or ():
-        if not scope.is_new(_name(relation)):
+        if not scope.is_new(_table(relation, scope)):
             yield Risk("truncate", line, f"TRUNCATE {_name(relation)}")
 
 
 def _delete(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     table = _name(stmt.relation)
-    if stmt.whereClause is None and not scope.is_new(table):
+    if stmt.whereClause is None and not scope.is_new(_table(stmt.relation, scope)):
         yield Risk("delete-all", line, f"DELETE FROM {table} (no WHERE)")  # noqa: S608 (a message)
+
+
+def _is_null_test(where: Any) -> str | None:
+    """The column of a `WHERE col IS NULL`, else None."""
+    from pglast.enums import NullTestType
+
+    if type(where).__name__ != "NullTest" or where.nulltesttype != NullTestType.IS_NULL:
+        return None
+    fields = getattr(where.arg, "fields", None) or ()
+    return getattr(fields[-1], "sval", None) if fields and type(where.arg).__name__ == "ColumnRef" else None
 
 
 def _update(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     table = _name(stmt.relation)
-    scope.backfill(table, [t.name for t in stmt.targetList or () if getattr(t, "name", None)])
-    if stmt.whereClause is None and not scope.is_new(table):
+    key = _table(stmt.relation, scope)
+    columns = [t.name for t in stmt.targetList or () if getattr(t, "name", None)]
+    if stmt.whereClause is None:  # every row is set
+        scope.backfill(key, columns)
+    else:  # `SET col = ... WHERE col IS NULL`: every NULL of col is set
+        scope.backfill(key, [c for c in columns if c == _is_null_test(stmt.whereClause)])
+    if stmt.whereClause is None and not scope.is_new(key):
         yield Risk("update-all", line, f"UPDATE {table} (no WHERE)")
 
 
 def _index(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     table = _name(stmt.relation)
-    if stmt.concurrent or scope.is_new(table):
+    if stmt.concurrent or scope.is_new(_table(stmt.relation, scope)):
         return
     unique = "UNIQUE " if stmt.unique else ""
     yield Risk("blocking-index", line, f"CREATE {unique}INDEX {stmt.idxname or '(unnamed)'} ON {table}")
@@ -131,11 +211,13 @@ def _constraints(column: Any) -> list[Any]:
     return list(getattr(column, "constraints", None) or ())
 
 
-def _add_column(table: str, column: Any, line: int, scope: Scope) -> Iterator[Risk]:
+def _add_column(table: str, key: Table, column: Any, line: int, scope: Scope) -> Iterator[Risk]:
     from pglast.enums import ConstrType
 
     kinds = {c.contype for c in _constraints(column)}
     filled = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+    if kinds & filled and not _default_is_null(column):
+        scope.filled.add((key, column.colname))
     not_null = ConstrType.CONSTR_NOTNULL in kinds or ConstrType.CONSTR_PRIMARY in kinds or column.is_not_null
     if not_null and not kinds & filled:
         yield Risk(
@@ -145,14 +227,41 @@ def _add_column(table: str, column: Any, line: int, scope: Scope) -> Iterator[Ri
             "a NOT NULL column without a DEFAULT cannot be added to a table that has rows: the migration fails",
         )
     for constraint in _constraints(column):
-        yield from _constraint(table, constraint, line, f"ADD COLUMN {table}.{column.colname}")
+        yield from _constraint(table, key, constraint, line, f"ADD COLUMN {table}.{column.colname}", scope)
 
 
-def _constraint(table: str, constraint: Any, line: int, operation: str) -> Iterator[Risk]:
+def _default_is_null(column: Any) -> bool:
+    from pglast.enums import ConstrType
+
+    for constraint in _constraints(column):
+        if constraint.contype == ConstrType.CONSTR_DEFAULT:
+            raw = constraint.raw_expr
+            return type(raw).__name__ == "A_Const" and bool(getattr(raw, "isnull", False))
+    return False
+
+
+def _not_null_check(constraint: Any) -> str | None:
+    """The column of a `CHECK (col IS NOT NULL)`, else None."""
+    from pglast.enums import NullTestType
+
+    expr = constraint.raw_expr
+    if type(expr).__name__ != "NullTest" or expr.nulltesttype != NullTestType.IS_NOT_NULL:
+        return None
+    fields = getattr(expr.arg, "fields", None) or ()
+    return getattr(fields[-1], "sval", None) if fields and type(expr.arg).__name__ == "ColumnRef" else None
+
+
+def _constraint(
+    table: str, key: Table, constraint: Any, line: int, operation: str, scope: Scope
+) -> Iterator[Risk]:
     from pglast.enums import ConstrType
 
     kind = constraint.contype
     named = f" {constraint.conname}" if constraint.conname else ""
+    if kind == ConstrType.CONSTR_CHECK:
+        column = _not_null_check(constraint)
+        if column:
+            scope.check_not_null(key, constraint.conname or "", column, not constraint.skip_validation)
     if kind in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_CHECK) and not constraint.skip_validation:
         what = "FOREIGN KEY" if kind == ConstrType.CONSTR_FOREIGN else "CHECK"
         yield Risk("validating-constraint", line, f"{operation} {what}{named} (without NOT VALID)")
@@ -175,37 +284,41 @@ def _alter(stmt: Any, line: int, scope: Scope) -> Iterator[Risk]:
     from pglast.enums import AlterTableType as At
 
     table = _name(stmt.relation)
-    new = scope.is_new(table)
+    key = _table(stmt.relation, scope)
+    new = scope.is_new(key)
     for cmd in stmt.cmds or ():
         sub, column = cmd.subtype, cmd.name
-        if sub == At.AT_ColumnDefault and cmd.def_ is not None:
-            scope.defaults.add((bare(table), bare(column or "")))
-        elif sub == At.AT_ValidateConstraint:
-            scope.validated.add(bare(table))
+        if sub == At.AT_ValidateConstraint:
+            scope.validate(key, column or "")
         if new:
+            if sub == At.AT_AddConstraint:  # a check on a new table still proves its column is not NULL
+                list(_constraint(table, key, cmd.def_, line, "", scope))
             continue
         if sub == At.AT_DropColumn:
             yield Risk("drop-column", line, f"DROP COLUMN {table}.{column}")
         elif sub == At.AT_AlterColumnType:
-            change = type_change(table, column or "?", _type(cmd.def_.typeName), line, scope, "ALTER COLUMN")
+            change = type_change(
+                table, key, column or "?", _type(cmd.def_.typeName), line, scope, "ALTER COLUMN"
+            )
             yield from [change] if change else []
-        elif sub == At.AT_SetNotNull and not scope.prepared(table, column or ""):
+        elif sub == At.AT_SetNotNull and not scope.prepared(key, column or ""):
             yield Risk(
                 "not-null",
                 line,
                 f"ALTER COLUMN {table}.{column} SET NOT NULL",
-                "the column gets no default or backfill first: the table is scanned under an exclusive lock "
-                "and the migration fails on any NULL",
+                "the column is not backfilled first (a DEFAULT fills new rows only): the table is scanned under "
+                "an exclusive lock and the migration fails on any NULL",
             )
         elif sub == At.AT_AddColumn:
-            yield from _add_column(table, cmd.def_, line, scope)
+            yield from _add_column(table, key, cmd.def_, line, scope)
         elif sub == At.AT_AddConstraint:
-            yield from _constraint(table, cmd.def_, line, f"ADD CONSTRAINT ON {table}")
+            yield from _constraint(table, key, cmd.def_, line, f"ADD CONSTRAINT ON {table}", scope)
 
 
 HANDLERS = {
     "CreateStmt": _create,
     "CreateTableAsStmt": _create,
+    "VariableSetStmt": _set,
     "DropStmt": _drop,
     "DropdbStmt": _dropdb,
     "RenameStmt": _rename,
@@ -215,3 +328,7 @@ HANDLERS = {
     "IndexStmt": _index,
     "AlterTableStmt": _alter,
 }
+# Statements that can hide inside another one (a data-modifying WITH query, EXPLAIN ANALYZE).
+NESTED = {"DeleteStmt": _delete, "UpdateStmt": _update}
+# Statements that keep others to run later, not now.
+LATER = frozenset({"RuleStmt", "CreateFunctionStmt", "CreateTrigStmt", "PrepareStmt"})

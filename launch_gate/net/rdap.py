@@ -13,10 +13,11 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import idna
 
 from launch_gate.config import Settings
 from launch_gate.errors import CouldNotVerify
@@ -92,6 +93,18 @@ def servers_in(bootstrap: object, domain: str) -> list[str]:
     return []
 
 
+def idn_forms(name: str) -> tuple[str, str]:
+    """(the A-label form a registry is asked with, the Unicode form people read) of a domain name:
+    `café.example` and `xn--caf-dma.example` -> (`xn--caf-dma.example`, `café.example`). An ASCII name is
+    both. Raises ValueError for a name IDNA 2008 (UTS #46) does not allow."""
+    cleaned = name.strip().rstrip(".")
+    try:
+        ascii_form = idna.encode(cleaned, uts46=True).decode("ascii").lower()
+        return ascii_form, idna.decode(ascii_form)
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"{name!r} is not a valid (internationalized) domain name: {exc}") from None
+
+
 def domain_url(base: str, domain: str) -> str:
     return f"{base.rstrip('/')}/domain/{domain}"
 
@@ -131,8 +144,8 @@ def parse(domain: str, data: object, url: str) -> Registration:
     return Registration(
         domain,
         registrar(data),
-        _date(events.get("expiration"), url),
-        _date(events.get("registration"), url),
+        event_date(events.get("expiration"), "expiration", url),
+        event_date(events.get("registration"), "registration", url),
         statuses,
         url,
     )
@@ -142,13 +155,24 @@ def _list(value: object) -> Sequence[Any]:
     return value if isinstance(value, list) else ()
 
 
-def _date(value: object, url: str) -> datetime | None:
+def event_date(value: object, event: str, url: str) -> datetime | None:
+    """An RDAP event's date, aware: RFC 3339 says it carries its offset; one without (`2027-01-01T00:00:00`,
+    `2027-01-01`) is read as UTC, as registries mean it. A date that is not ISO 8601 raises CouldNotVerify
+    naming the event."""
     if value is None:
         return None
+    text = str(value).strip()[:64]
     try:
-        return datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise CouldNotVerify(f"the RDAP answer at {url} has a date that is not ISO 8601") from None
+        when = datetime.fromisoformat(text)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when.utcoffset()  # an offset out of range fails here, not later in arithmetic
+    except (ValueError, OverflowError, TypeError):
+        raise CouldNotVerify(
+            f"the RDAP answer at {url} has an {event} date that is not ISO 8601 ({text!r}); check the date "
+            "at your registrar"
+        ) from None
+    return when
 
 
 def registrar(data: Mapping[str, Any]) -> str | None:

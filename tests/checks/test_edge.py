@@ -3,8 +3,13 @@ on the second asset request), small sites shaped like other CDNs, and origins th
 
 import asyncio
 import re
+import ssl
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 
 from launch_gate.checks.edge import cache_hit, detect
 from launch_gate.demo.site import APEX, CANONICAL, Edge
@@ -105,19 +110,44 @@ def test_a_cdn_that_never_serves_a_cacheable_asset_from_its_cache_warns(project)
     )
 
 
-def test_an_asset_that_may_not_be_cached_is_headers_caches_finding_not_the_edges(project):
+UNCACHED = [  # (the asset's Cache-Control, its cache status on the second request, what the warning says)
+    ("public, max-age=3600", {"cf-cache-status": "MISS"}, "(cf-cache-status: MISS; max-age under a day"),
+    ("no-store", {"cf-cache-status": "BYPASS"}, "(cf-cache-status: BYPASS; Cache-Control: no-store)"),
+    (
+        "private, max-age=600",
+        {"cf-cache-status": "DYNAMIC"},
+        "(cf-cache-status: DYNAMIC; Cache-Control: private",
+    ),
+    ("public, max-age=60", {"cf-cache-status": "DYNAMIC", "age": "30"}, "(cf-cache-status: DYNAMIC; max-age"),
+    ("", {"cf-cache-status": "MISS"}, "(cf-cache-status: MISS; no Cache-Control)"),
+]
+
+
+@pytest.mark.parametrize(("control", "then", "said"), UNCACHED)
+def test_a_cdn_that_serves_no_asset_from_its_cache_warns_whatever_the_assets_cache_control(
+    project, control, then, said
+):
+    app = CdnSite({"cf-ray": "8a-LHR"}, then, then, asset_cache=control)
+    result = site(project, app)
+    assert result.outcome is Outcome.WARN, result.message
+    assert "Cloudflare does not serve static assets from its cache on a second request: /static/app.js " in (
+        result.message
+    )
+    assert said in result.message
+    assert "`Cache-Control: public, max-age=31536000, immutable`" in result.message
+
+
+@pytest.mark.parametrize("status", ["MISS", "DYNAMIC", "BYPASS", "EXPIRED"])
+def test_an_explicit_miss_wins_over_an_age_the_origin_sent(project, status):
+    assert cache_hit({"cf-cache-status": status, "age": "30"}) == (False, f"cf-cache-status: {status}")
     app = CdnSite(
         {"cf-ray": "8a-LHR"},
-        {"cf-cache-status": "BYPASS"},
-        {"cf-cache-status": "BYPASS"},
-        asset_cache="no-store",
+        {"cf-cache-status": status, "age": "30"},
+        {"cf-cache-status": status, "age": "30"},
     )
     result = site(project, app)
-    assert result.outcome is Outcome.PASS, result.message
-    assert (
-        "its cache not judged (/static/app.js may not be cached (Cache-Control: no-store; see headers.cache))"
-        in (result.message)
-    )
+    assert result.outcome is Outcome.WARN, result.message
+    assert f"/static/app.js (cf-cache-status: {status})" in result.message
 
 
 def test_configured_assets_are_the_ones_tried(project):
@@ -198,8 +228,62 @@ def test_an_https_origin_that_completes_a_handshake_for_the_site_with_anyone_war
         result = check(project, config + f'[edge]\norigin = "127.0.0.1:{origin_port}"\n', "edge.protection")
     assert result.outcome is Outcome.WARN, result.message
     assert (
-        f"the origin 127.0.0.1:{origin_port} completes a TLS handshake for {CANONICAL} with anyone"
-        in result.message
+        f"the origin 127.0.0.1:{origin_port} serves https://{CANONICAL}/ (200) to anyone who skips the "
+        f"certificate check (its certificate is not trusted for {CANONICAL}" in result.message
+    )
+
+
+class _Page(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+
+@contextmanager
+def client_cert_origin(cert):
+    """An origin that serves the site only to a client with a certificate of its own CA (authenticated
+    origin pulls), with `cert` as its own certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    context.verify_mode = ssl.CERT_REQUIRED
+    trustme.CA().configure_trust(context)  # the CDN's client CA: the gate holds no certificate of it
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("origin_ca", ["the site's own CA", "an origin CA browsers do not trust"])
+def test_an_origin_that_requires_a_client_certificate_passes(project, tmp_path, origin_ca):
+    ca = trustme.CA()
+    front = CdnSite({"cf-ray": "8a-LHR"}, {"cf-cache-status": "MISS"}, {"cf-cache-status": "HIT"})
+    issuer = ca if origin_ca == "the site's own CA" else trustme.CA()
+    with (
+        tls_server(front, [CANONICAL], tmp_path, ca=ca) as (port, ca_file),
+        client_cert_origin(issuer.issue_cert(CANONICAL)) as origin_port,
+    ):
+        text = (
+            f'target = "https://{CANONICAL}/"\n[net]\nconnect-to = ["{CANONICAL}:443:127.0.0.1:{port}"]\n'
+            f'ca-bundle = "{ca_file}"\nprobe-timeout = 2\n[edge]\norigin = "127.0.0.1:{origin_port}"\n'
+        )
+        result = run_check(project({"launch-gate.toml": text}), "edge.protection")
+    assert result.outcome is Outcome.PASS, result.message
+    assert re.search(
+        rf"the origin 127\.0\.0\.1:{origin_port} (refuses the TLS handshake \(tlsv13 alert certificate "
+        r"required\): it requires a client certificate|closes the connection without serving the site)",
+        result.message,
     )
 
 
@@ -222,6 +306,9 @@ def test_the_demo_edge_itself_answers_as_an_exposed_origin(project, edge):
         ({"cache-status": "ExampleCache; fwd=uri-miss"}, False),
         ({"age": "0"}, None),
         ({"age": "300"}, True),
+        ({"cf-cache-status": "DYNAMIC", "age": "300"}, False),
+        ({"x-cache": "MISS", "age": "300"}, False),
+        ({"x-cache": "TCP_MISS", "age": "12"}, False),
         ({}, None),
     ],
 )

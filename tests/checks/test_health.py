@@ -3,12 +3,20 @@ common shape (flat, `checks`, Spring Boot's actuator, the IETF health-check-resp
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from launch_gate.checks.health import State, matches, reported, state_of
+from launch_gate.checks.health import (
+    State,
+    cached_answer,
+    matches,
+    names_a_dependency,
+    reported,
+    state_of,
+)
 from launch_gate.results import Outcome
 from tests.checks.conftest import check
 from tests.conftest import run_check
@@ -223,6 +231,169 @@ def test_states_are_read_from_words_booleans_objects_and_lists():
     assert state_of([{"status": "pass"}, {"status": "fail"}]) is State.DOWN
     assert state_of("1.4.2") is None
     assert reported({"status": "ok", "uptime": 12, "version": "1.0"}) == (State.UP, {})
+
+
+# --- the trial's findings (issue 15): fields that are no dependency, .NET's shape, cached answers ---
+NOT_DEPENDENCIES = [
+    {"message": "OK"},
+    {"version": "1.2"},
+    {"uptime": 5},
+    {"uptime": 123.4, "message": "OK", "timestamp": 1700000000},
+    {"status": "ok", "app": "up", "env": "production", "alive": True},
+    {"result": "success", "server": "running", "node": "ok"},
+]
+
+
+@pytest.mark.parametrize("body", NOT_DEPENDENCIES)
+def test_a_flat_body_of_its_own_fields_reports_no_dependency_and_warns(project, body):
+    assert reported(body)[1] == {}
+    result = health(project, Endpoint(body), 'path = "/healthz"\n')
+    assert result.outcome is Outcome.WARN, result.message
+    assert "reports no dependency at all: a fake server-is-alive check" in result.message
+    result = health(project, Endpoint(body), 'path = "/healthz"\nrequires = ["database"]\n')
+    assert result.outcome is Outcome.FAIL, result.message
+    assert "does not report database ([health] requires): it reports no dependency at all" in result.message
+
+
+def test_a_flat_key_counts_when_it_names_a_dependency_or_holds_a_status_or_is_required():
+    assert reported({"db": True, "redis": False, "message": "OK"})[1] == {"db": State.UP, "redis": State.DOWN}
+    assert reported({"app": {"status": "up"}, "version": "1"})[1] == {"app": State.UP}
+    assert reported({"stripe": "ok", "s3": "ok", "smtp": "ok"})[1].keys() == {"stripe", "s3", "smtp"}
+    assert reported({"billing": "ok"})[1] == {}
+    assert reported({"billing": "ok"}, ["billing"])[1] == {"billing": State.UP}
+
+
+WORD = st.text(st.characters(min_codepoint=97, max_codepoint=122), min_size=1, max_size=10)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    body=st.dictionaries(
+        WORD.filter(lambda w: not names_a_dependency(w)),
+        st.sampled_from(["ok", "OK", "up", "healthy", True, "pass", 5, "1.2"]),
+        max_size=6,
+    )
+)
+def test_no_flat_body_of_fields_that_name_no_dependency_reports_one(body):
+    assert reported(body)[1] == {}
+
+
+DOTNET_UP = {
+    "status": "Healthy",
+    "totalDuration": "00:00:00.0123",
+    "entries": {
+        "npgsql": {"status": "Healthy", "duration": "00:00:00.01", "tags": ["db"]},
+        "redis": {"status": "Healthy"},
+    },
+}
+
+
+def test_the_dotnet_healthchecks_shape_is_read(project):
+    result = health(project, Endpoint(DOTNET_UP))
+    assert result.outcome is Outcome.PASS, result.message
+    assert result.metrics["dependencies"] == {"npgsql": "up", "redis": "up"}
+    down = {
+        **DOTNET_UP,
+        "status": "Unhealthy",
+        "entries": {**DOTNET_UP["entries"], "npgsql": {"status": "Unhealthy"}},
+    }
+    result = health(project, Endpoint(down))
+    assert result.outcome is Outcome.FAIL, result.message
+    assert "reports npgsql down while answering 2xx" in result.message
+    degraded = {
+        **DOTNET_UP,
+        "status": "Degraded",
+        "entries": {**DOTNET_UP["entries"], "redis": {"status": "Degraded"}},
+    }
+    result = health(project, Endpoint(degraded))
+    assert result.outcome is Outcome.WARN, result.message
+    assert "reports redis degraded" in result.message
+
+
+def test_an_overall_status_degraded_warns(project):
+    body = {
+        "status": "Degraded",
+        "entries": {"npgsql": {"status": "Healthy"}, "redis": {"status": "Healthy"}},
+    }
+    result = health(project, Endpoint(body))
+    assert result.outcome is Outcome.WARN, result.message
+    assert "reports its overall status degraded" in result.message
+
+
+@pytest.mark.parametrize(
+    ("required", "names"),
+    [
+        ("database", ["npgsql", "sqlserver", "mssql", "mysql", "mongodb", "NpgSql", "dataSources"]),
+        ("queue", ["rabbitmq", "azureservicebus"]),
+        ("storage", ["azureblob", "AzureBlobStorage", "s3"]),
+    ],
+)
+def test_dotnet_and_driver_names_stand_for_their_dependency(required, names):
+    for name in names:
+        assert matches(required, name), name
+        assert names_a_dependency(name), name
+
+
+def test_a_part_of_a_dependency_that_is_down_makes_it_down():
+    body = {
+        "status": "UP",
+        "components": {"db": {"status": "UP", "components": {"replica": {"status": "DOWN"}}}},
+    }
+    assert reported(body)[1] == {"db": State.DOWN}
+    body = {"status": "ok", "checks": {"app": "ok"}, "components": {"db": {"status": "DOWN"}}}
+    assert reported(body)[1] == {"app": State.UP, "db": State.DOWN}  # every container counts, not the first
+    assert reported({"database": {"connected": False, "latency_ms": 0}})[1] == {"database": State.DOWN}
+
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+CACHED = [
+    ({"age": "240"}, "Age: 240"),
+    ({"cf-cache-status": "HIT"}, "cf-cache-status: HIT"),
+    ({"x-cache": "HIT"}, "x-cache: HIT"),
+    ({"x-cache": "Hit from cloudfront"}, "x-cache: Hit from cloudfront"),
+    ({"x-vercel-cache": "STALE"}, "x-vercel-cache: STALE"),
+    ({"cache-status": "Fastly; hit"}, "Cache-Status: Fastly; hit"),
+    ({"cdn-cache-control": "max-age=300"}, "cdn-cache-control: max-age=300"),
+    ({"surrogate-control": "max-age=300"}, "surrogate-control: max-age=300"),
+    ({"cloudflare-cdn-cache-control": "public"}, "cloudflare-cdn-cache-control: public"),
+    ({"expires": "Thu, 01 Jan 2037 00:00:00 GMT"}, "Expires: Thu, 01 Jan 2037 00:00:00 GMT"),
+    ({"cache-control": "s-maxage=60"}, "Cache-Control: s-maxage=60"),
+    ({"cache-control": "no-cache", "cdn-cache-control": "max-age=300"}, "cdn-cache-control: max-age=300"),
+]
+NOT_CACHED = [
+    {"cache-control": "no-store"},
+    {"cache-control": "no-store", "age": "0", "x-cache": "MISS", "cf-cache-status": "DYNAMIC"},
+    {
+        "cache-control": "no-store",
+        "expires": "Thu, 01 Jan 2037 00:00:00 GMT",
+    },  # Cache-Control wins (RFC 9111)
+    {"expires": "0"},
+    {"expires": "Thu, 01 Jan 1970 00:00:00 GMT"},
+    {"cdn-cache-control": "no-store", "surrogate-control": "max-age=0"},
+    {},
+]
+
+
+@pytest.mark.parametrize(("headers", "named"), CACHED)
+def test_every_sign_of_a_cached_answer_is_named(headers, named):
+    why = cached_answer(headers, NOW)
+    assert why is not None
+    assert named in why
+
+
+@pytest.mark.parametrize("headers", NOT_CACHED)
+def test_an_answer_no_cache_keeps_is_not_called_cached(headers):
+    assert cached_answer(headers, NOW) is None
+
+
+@pytest.mark.parametrize(("headers", "named"), [CACHED[0], CACHED[1], CACHED[6], CACHED[7], CACHED[9]])
+def test_a_cached_health_answer_fails_naming_the_header_and_the_fix(project, headers, named):
+    app = Endpoint(UP["flat"])
+    app.headers = headers  # and no Cache-Control: no-store
+    result = health(project, app, 'path = "/healthz"\nrequires = ["database"]\n')
+    assert result.outcome is Outcome.FAIL, result.message
+    assert named in result.message
+    assert "Send `Cache-Control: no-store`" in result.message
 
 
 JSON = st.recursive(

@@ -3,10 +3,13 @@ answer what a broken or unusual registry would."""
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from launch_gate.checks.domain import judge_registration
 from launch_gate.config import load_settings
 from launch_gate.demo.rdap import REGISTRAR, Registry
 from launch_gate.errors import CouldNotVerify
@@ -254,3 +257,103 @@ def test_the_registrar_is_read_from_the_entity_with_the_registrar_role():
     }
     assert rdap.registrar(data) == "292"
     assert rdap.registrar({"entities": "none"}) is None
+
+
+# --- the trial's findings (issue 15): dates without an offset, internationalized names ---
+def dated(value):
+    return {**record(), "events": [{"eventAction": "expiration", "eventDate": value}]}
+
+
+FORMATS = {  # how registries write a date: each must read as the same day, in UTC when no offset is given
+    "Z": lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "+00:00": lambda d: d.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    "naive": lambda d: d.strftime("%Y-%m-%dT%H:%M:%S"),
+    "date only": lambda d: d.strftime("%Y-%m-%d"),
+    "fractional seconds": lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.123456Z"),
+    "fractional, naive": lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.5"),
+}
+
+
+@pytest.mark.parametrize("style", FORMATS)
+def test_every_rdap_date_format_is_judged_without_a_crash(project, style):
+    expires = NOW.replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=10)
+    with http_server(Answers(body=dated(FORMATS[style](expires)))) as port:
+        result = registration(project, config(port))
+    assert result.outcome is Outcome.FAIL, result.message
+    assert f"expires on {expires:%Y-%m-%d}, in " in result.message
+    assert result.metrics["expires"] == f"{expires:%Y-%m-%d}"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    when=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2200, 1, 1)),
+    offset=st.one_of(st.none(), st.integers(-14 * 60, 14 * 60)),
+    style=st.sampled_from(["iso", "Z", "naive", "date only", "fractional"]),
+)
+def test_any_rdap_date_is_read_aware_and_judged(when, offset, style):
+    whole = when.replace(microsecond=0, tzinfo=UTC)
+    if style == "iso" and offset is not None:
+        expected = when.replace(tzinfo=timezone(timedelta(minutes=offset)))
+        text = expected.isoformat()
+    elif style == "Z":
+        expected, text = whole, when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif style == "date only":
+        expected, text = whole.replace(hour=0, minute=0, second=0), when.strftime("%Y-%m-%d")
+    elif style == "fractional":
+        expected, text = when.replace(tzinfo=UTC), when.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    else:  # naive, or "iso" without an offset
+        expected, text = whole, when.strftime("%Y-%m-%dT%H:%M:%S")
+    found = rdap.parse("example.test", dated(text), "http://rdap.test/domain/example.test")
+    assert found.expires == expected
+    assert found.expires.utcoffset() is not None
+    verdict = judge_registration(found, NOW, 45, 14)  # never a TypeError between aware and naive
+    assert verdict.outcome in (Outcome.PASS, Outcome.WARN, Outcome.FAIL)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    text=st.text(max_size=30).filter(lambda t: not _iso(t)),
+    event=st.sampled_from(["expiration", "registration"]),
+)
+def test_a_date_that_is_not_iso_8601_is_could_not_verify_naming_the_event(text, event):
+    body = {**record(), "events": [{"eventAction": event, "eventDate": text}]}
+    with pytest.raises(CouldNotVerify, match=f"has an {event} date that is not ISO 8601"):
+        rdap.parse("example.test", body, "http://rdap.test/domain/example.test")
+
+
+def _iso(text):
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("written", ["café.test", "CAFÉ.test", "xn--caf-dma.test"])
+def test_an_internationalized_domain_is_looked_up_as_its_a_label_and_shown_in_unicode(project, written):
+    app = Registry(domains=("xn--caf-dma.test",))
+    with http_server(app) as port:
+        result = registration(project, config(port, f'[registration]\ndomain = "{written}"\n'))
+    assert result.outcome is Outcome.PASS, result.message
+    assert app.requests == ["/domain/xn--caf-dma.test"]
+    assert result.message.startswith("café.test: registrar")
+    assert result.metrics["domain"] == "café.test"
+    assert result.metrics["domain_ascii"] == "xn--caf-dma.test"
+
+
+def test_an_internationalized_target_is_looked_up_as_its_a_label(project):
+    app = Registry(domains=("xn--bcher-kva.test",))
+    with http_server(app) as port:
+        text = config(port).replace("https://www.example.test/", "https://www.bücher.test/")
+        result = registration(project, text)
+    assert result.outcome is Outcome.PASS, result.message
+    assert app.requests == ["/domain/xn--bcher-kva.test"]
+    assert result.message.startswith("bücher.test: registrar")
+
+
+def test_a_name_idna_does_not_allow_is_a_configuration_error(project):
+    from launch_gate.errors import ConfigError
+
+    root = project({"launch-gate.toml": '[registration]\ndomain = "bad_name!.test"\n'})
+    with pytest.raises(ConfigError, match=r"must be a domain name such as example\.com"):
+        load_settings(cwd=root, environ={})
