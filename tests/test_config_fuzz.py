@@ -220,11 +220,14 @@ def run_main(argv: list[str]) -> Run:
     return Run(code, out.getvalue() + err.getvalue())
 
 
-def assert_promise(run: Run, secret: str) -> None:
+def assert_promise(run: Run, secret: str, shown: str = "") -> None:
+    """`shown` is the user's text without the planted value: a key such as `222222` may happen to share a piece
+    with the secret, and the gate names unknown keys on purpose."""
     assert run.code in OK_EXITS, run
     for bad in ("Traceback", "internal error", "the check crashed", "INTERNALERROR", "please report it"):
         assert bad not in run.output, run.output
-    leaked = [secret[i : i + 6] for i in range(len(secret) - 5) if secret[i : i + 6] in run.output]
+    pieces = {secret[i : i + 6] for i in range(len(secret) - 5)}
+    leaked = [piece for piece in pieces if piece in run.output and piece not in shown]
     assert not leaked, (leaked, run.output)
 
 
@@ -245,7 +248,7 @@ def test_any_configuration_file_ends_in_a_verdict_or_a_sentence(
         name = "pyproject.toml" if pyproject else "launch-gate.toml"
         (root / name).write_bytes(encoded(text, encoding, noise))
         run = run_main(list(argv))
-    assert_promise(run, secret)
+    assert_promise(run, secret, shown=toml_document(planted(document, ""), pyproject))
 
 
 @BOUNDED

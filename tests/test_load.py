@@ -51,7 +51,7 @@ def _verdicts(tmp_path: Path, mode: list[str]) -> list[tuple[int, str]]:
                 running.site.faults.add("slow-booking")
             out = tmp_path / label
             out.mkdir()
-            done = _load(running.config, out, *mode)
+            done = _load(running.config, out, *mode, "--summary-md", str(out / "summary.md"))
             check = _check(out)
             seen.append((done.returncode, str(check["outcome"])))
             if label == "clean":
@@ -65,6 +65,9 @@ def _verdicts(tmp_path: Path, mode: list[str]) -> list[tuple[int, str]]:
                 assert "p95 over time per journey" in page
                 assert "xychart-beta" in page
                 assert "p95 over time per journey" in done.stdout
+                summary = (out / "summary.md").read_text(encoding="utf-8")
+                assert "### Load profile `marketplace`: p95 over time per journey" in summary
+                assert summary.count("    line [") == len(JOURNEYS) + 1  # each journey, then the budget
             else:
                 assert done.returncode == 1, done.stdout + done.stderr
                 assert "over its 400 ms budget" in str(check["message"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from launch_gate.load.chart import mermaid
 from launch_gate.redact import scrub
 from launch_gate.report.interface import Reporter
 from launch_gate.report.latency_view import latency_rows
@@ -68,6 +69,27 @@ def latency_section(report: GateReport) -> list[str]:
     return [*lines, ""]
 
 
+def load_section(report: GateReport) -> list[str]:
+    """p95 over time for each journey of each `load.<profile>` that measured a series, as a Mermaid chart."""
+    lines: list[str] = []
+    for result in report.results:
+        series = result.metrics.get("series")
+        if not result.id.startswith("load.") or not isinstance(series, dict) or not series:
+            continue
+        budget = result.metrics.get("budget_p95_ms")
+        limit = float(budget) if isinstance(budget, int | float) else None
+        profile = result.id.removeprefix("load.")
+        legend = ", ".join(f"`{cell(str(name))}`" for name in series) + (", then the budget" if limit else "")
+        lines += [
+            f"### Load profile `{profile}`: p95 over time per journey",
+            "",
+            f"Lines in order: {legend}.",
+            "",
+        ]
+        lines += [*mermaid(f"p95 over time, {profile} (ms)", series, limit), ""]
+    return lines
+
+
 def render(report: GateReport) -> str:
     counts = report.counts()
     lines = [
@@ -83,6 +105,7 @@ def render(report: GateReport) -> str:
     lines += [f"| `{r.id}` | {ICONS[r.outcome]} | {cell(r.message)} |" for r in report.results]
     lines.append("")
     lines += latency_section(report)
+    lines += load_section(report)
     for result in report.results:
         if result.findings and result.outcome is not Outcome.PASS:
             lines += _findings(result)
