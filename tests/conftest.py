@@ -9,10 +9,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from launch_gate.config import load_settings
 from launch_gate.results import CheckResult
 from launch_gate.runner import build_plan, make_context, run_plan
+
+# In CI (CI=true) every property test draws the same examples on every run, so a landing is decided by the code,
+# not by the draw; on a laptop each run draws afresh and keeps exploring (a failure prints its reproduce blob).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 # Any HTTP(S) client a test starts by mistake goes to a closed port on loopback, never to the internet.
 NOWHERE = "http://127.0.0.1:9"
